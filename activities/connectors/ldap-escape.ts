@@ -1,0 +1,40 @@
+// Escaping for values placed into LDAP distinguished names (RFC 4514) and search filters
+// (RFC 4515). Every value that came from a person goes through one of these.
+
+/** Escapes an attribute value for use inside an RDN, e.g. `uid=${escapeDnValue(v)}`. */
+export function escapeDnValue(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    const code = ch.charCodeAt(0);
+    if (code === 0) {
+      out += '\\00';
+    } else if ('"+,;<>\\='.includes(ch)) {
+      out += `\\${ch}`;
+    } else if ((ch === ' ' && (i === 0 || i === value.length - 1)) || (ch === '#' && i === 0)) {
+      out += `\\${ch}`;
+    } else if (code < 0x20 || code === 0x7f) {
+      out += `\\${code.toString(16).padStart(2, '0')}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/** Escapes an assertion value for a search filter, e.g. `(uid=${escapeFilterValue(v)})`. */
+export function escapeFilterValue(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    // Non-ASCII bytes are escaped too, so the filter is plain ASCII on the wire.
+    out += byte < 0x20 || byte > 0x7e || '*()\\'.includes(ch) ? `\\${byte.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
+}
+
+/** Compares two DNs the way a directory does for our purposes: case and spacing after commas ignored. */
+export function sameDn(a: string, b: string): boolean {
+  const norm = (dn: string) => dn.replace(/,\s+/g, ',').toLowerCase();
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,239 @@
+import { Attribute, Change, Client, type Entry } from 'ldapts';
+import { escapeDnValue, escapeFilterValue } from './ldap-escape';
+
+// OpenLDAP connector: inetOrgPerson entries anchored by employeeNumber, disabled with the
+// ppolicy lock. Every operation is safe to repeat: it reads by anchor first and converges.
+
+export interface LdapSettings {
+  url: string;
+  bindDn: string;
+  bindPassword: string;
+  baseDn: string;
+  peopleDn: string;
+}
+
+/** Attributes Tenure owns on a person entry; anything else on the entry is left alone. */
+export const managedLdapAttributes = [
+  'cn',
+  'sn',
+  'givenName',
+  'displayName',
+  'mail',
+  'employeeType',
+  'title',
+  'departmentNumber',
+  'l',
+  'manager',
+] as const;
+export type ManagedLdapAttribute = (typeof managedLdapAttributes)[number];
+
+export interface LdapPerson {
+  employeeId: string;
+  username: string;
+  enabled: boolean;
+  attributes: Partial<Record<ManagedLdapAttribute, string>>;
+}
+
+export interface EnsureResult {
+  dn: string;
+  created: boolean;
+  /** Managed attributes whose value changed (for the audit trail). */
+  changed: ManagedLdapAttribute[];
+  enabledChanged: boolean;
+}
+
+/** A directory fact that retrying cannot fix; activities turn it into a non-retryable failure. */
+export class DirectoryConflictError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'username-taken' | 'missing-container',
+  ) {
+    super(message);
+    this.name = 'DirectoryConflictError';
+  }
+}
+
+/** ppolicy treats this value as "locked until an administrator unlocks". */
+const permanentLock = '000001010000Z';
+const lockAttribute = 'pwdAccountLockedTime';
+const placeholderMember = 'cn=empty-membership-placeholder';
+
+const resultCode = (error: unknown): number | undefined => (error as { code?: unknown }).code as number | undefined;
+
+function values(entry: Entry, name: string): string[] {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
+  const raw = key === undefined ? undefined : entry[key];
+  if (raw === undefined) return [];
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
+}
+
+export class LdapDirectory {
+  constructor(readonly settings: LdapSettings) {}
+
+  async session<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ url: this.settings.url, timeout: 15_000, connectTimeout: 5_000, strictDN: false });
+    try {
+      await client.bind(this.settings.bindDn, this.settings.bindPassword);
+      return await work(client);
+    } finally {
+      await client.unbind().catch(() => {});
+    }
+  }
+
+  personDn(username: string): string {
+    return `uid=${escapeDnValue(username)},${this.settings.peopleDn}`;
+  }
+
+  async findByAnchor(employeeId: string, client?: Client): Promise<Entry | undefined> {
+    const run = async (c: Client) => {
+      const { searchEntries } = await c.search(this.settings.peopleDn, {
+        scope: 'sub',
+        filter: `(&(objectClass=inetOrgPerson)(employeeNumber=${escapeFilterValue(employeeId)}))`,
+        attributes: ['*', lockAttribute],
+      });
+      return searchEntries[0];
+    };
+    return client ? run(client) : this.session(run);
+  }
+
+  /** True when no entry other than this person's uses the username or the mail address. */
+  async isUsernameFree(username: string, mail: string, employeeId: string): Promise<boolean> {
+    return this.session(async (client) => {
+      const { searchEntries } = await client.search(this.settings.baseDn, {
+        scope: 'sub',
+        filter: `(&(|(uid=${escapeFilterValue(username)})(mail=${escapeFilterValue(mail)}))(!(employeeNumber=${escapeFilterValue(employeeId)})))`,
+        attributes: ['dn'],
+        sizeLimit: 1,
+      });
+      return searchEntries.length === 0;
+    });
+  }
+
+  /** Creates the entry or brings it to the desired attributes and lock state. */
+  async ensurePerson(person: LdapPerson): Promise<EnsureResult> {
+    return this.session(async (client) => {
+      let existing = await this.findByAnchor(person.employeeId, client);
+      if (!existing) {
+        const dn = this.personDn(person.username);
+        try {
+          await client.add(dn, this.newEntry(person));
+          return { dn, created: true, changed: [], enabledChanged: false };
+        } catch (error) {
+          if (resultCode(error) === 32) {
+            throw new DirectoryConflictError(`the people container ${this.settings.peopleDn} does not exist`, 'missing-container');
+          }
+          if (resultCode(error) !== 68) throw error;
+          // Already exists: ours from an earlier attempt, or someone else's entry under that name.
+          existing = await this.entryAt(client, dn);
+          if (!existing || !values(existing, 'employeeNumber').includes(person.employeeId)) {
+            throw new DirectoryConflictError(`${dn} exists and belongs to someone else`, 'username-taken');
+          }
+        }
+      }
+      return this.converge(client, existing, person);
+    });
+  }
+
+  private newEntry(person: LdapPerson): Record<string, string | string[]> {
+    const entry: Record<string, string | string[]> = {
+      objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
+      uid: person.username,
+      employeeNumber: person.employeeId,
+    };
+    for (const name of managedLdapAttributes) {
+      const value = person.attributes[name];
+      if (value) entry[name] = value;
+    }
+    if (!person.enabled) entry[lockAttribute] = permanentLock;
+    return entry;
+  }
+
+  private async entryAt(client: Client, dn: string): Promise<Entry | undefined> {
+    try {
+      const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['*', lockAttribute] });
+      return searchEntries[0];
+    } catch (error) {
+      if (resultCode(error) === 32) return undefined;
+      throw error;
+    }
+  }
+
+  private async converge(client: Client, entry: Entry, person: LdapPerson): Promise<EnsureResult> {
+    const changes: Change[] = [];
+    const changed: ManagedLdapAttribute[] = [];
+    for (const name of managedLdapAttributes) {
+      const want = person.attributes[name];
+      const have = values(entry, name);
+      if (want) {
+        if (have.length !== 1 || have[0] !== want) {
+          changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: name, values: [want] }) }));
+          changed.push(name);
+        }
+      } else if (have.length > 0) {
+        changes.push(new Change({ operation: 'delete', modification: new Attribute({ type: name }) }));
+        changed.push(name);
+      }
+    }
+    const locked = values(entry, lockAttribute).length > 0;
+    const enabledChanged = locked === person.enabled;
+    if (enabledChanged) {
+      changes.push(
+        person.enabled
+          ? new Change({ operation: 'delete', modification: new Attribute({ type: lockAttribute }) })
+          : new Change({ operation: 'replace', modification: new Attribute({ type: lockAttribute, values: [permanentLock] }) }),
+      );
+    }
+    if (changes.length > 0) await client.modify(entry.dn, changes);
+    return { dn: entry.dn, created: false, changed, enabledChanged };
+  }
+
+  /** Removes the person's DN from every group under the base; answers the groups it left. */
+  async removeMemberships(dn: string, client?: Client): Promise<string[]> {
+    const run = async (c: Client) => {
+      const escaped = escapeFilterValue(dn);
+      const { searchEntries } = await c.search(this.settings.baseDn, {
+        scope: 'sub',
+        filter: `(|(member=${escaped})(uniqueMember=${escaped}))`,
+        attributes: ['member', 'uniqueMember'],
+      });
+      const left: string[] = [];
+      for (const group of searchEntries) {
+        for (const type of ['member', 'uniqueMember'] as const) {
+          if (!values(group, type).some((v) => v.toLowerCase() === dn.toLowerCase())) continue;
+          await this.removeMember(c, group.dn, type, dn);
+        }
+        left.push(group.dn);
+      }
+      return left;
+    };
+    return client ? run(client) : this.session(run);
+  }
+
+  private async removeMember(client: Client, groupDn: string, type: 'member' | 'uniqueMember', dn: string): Promise<void> {
+    try {
+      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [dn] }) }));
+    } catch (error) {
+      const code = resultCode(error);
+      if (code === 16) return; // no such value: already removed by an earlier attempt
+      if (code !== 65) throw error;
+      // groupOfNames needs one member: the last person out leaves a placeholder behind.
+      await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
+    }
+  }
+
+  /** Deletes the person's entry (after leaving every group); answers the DN, or undefined if none was left. */
+  async deletePerson(employeeId: string): Promise<{ dn: string; groups: string[] } | undefined> {
+    return this.session(async (client) => {
+      const entry = await this.findByAnchor(employeeId, client);
+      if (!entry) return undefined;
+      const groups = await this.removeMemberships(entry.dn, client);
+      try {
+        await client.del(entry.dn);
+      } catch (error) {
+        if (resultCode(error) !== 32) throw error;
+      }
+      return { dn: entry.dn, groups };
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import type { LifecycleEvent, LifecycleState, ScheduledAction } from '../domain/lifecycle';
+
+/** Who asked for a step and where it sits in the workflow, for audit rows and idempotency keys. */
+export interface Cause {
+  actor: string;
+  workflowId: string;
+  runId: string;
+  /** Stable across retries and replays of the same step: `{workflowId}:{firstRunId}:{operation}`. */
+  key: string;
+}
+
+export interface EnsureAccountsInput {
+  employeeId: string;
+  enabled: boolean;
+  stripMemberships: boolean;
+  cause: Cause;
+}
+
+export interface EnsureAccountsResult {
+  username: string;
+  workEmail: string;
+  /** A write-back webhook is configured. */
+  writeBack: boolean;
+}
+
+export interface RecordLifecycleStateInput {
+  employeeId: string;
+  from: LifecycleState | undefined;
+  to: LifecycleState;
+  next?: { action: ScheduledAction; at: number };
+  lastError?: string;
+  cause: Cause;
+}
+
+export interface ApplyHrRecordInput {
+  employeeId: string;
+  inboxId: number;
+  event: LifecycleEvent;
+  changed: string[];
+  cause: Cause;
+}
+
+export interface IgnoredDeliveryInput {
+  employeeId: string;
+  inboxId: number;
+  outcome: 'stale' | 'duplicate';
+  reason: string;
+  cause: Cause;
+}
+
+export interface HrWritebackInput {
+  employeeId: string;
+  username: string;
+  workEmail: string;
+}

@@ -1,0 +1,52 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppDeps } from '../app';
+
+const statusSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['Operations'],
+  summary: 'The process is up',
+  responses: { 200: { description: 'Up', content: { 'application/json': { schema: statusSchema } } } },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['Operations'],
+  summary: 'PostgreSQL and Temporal are reachable',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: statusSchema } } },
+    503: { description: 'A dependency is unreachable', content: { 'application/json': { schema: statusSchema } } },
+  },
+});
+
+async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<string> {
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message.split('\n')[0] ?? 'unreachable';
+  }
+}
+
+export function healthRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono();
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyz, async (c) => {
+    const [database, temporal] = await Promise.all([
+      check(() => deps.db.execute(sql`select 1`), 2000),
+      check(() => deps.temporal.ping(), 2000),
+    ]);
+    const ready = database === 'ok' && temporal === 'ok';
+    return ready
+      ? c.json({ status: 'ok' as const, checks: { database, temporal } }, 200)
+      : c.json({ status: 'unavailable' as const, checks: { database, temporal } }, 503);
+  });
+  return app;
+}

@@ -1,0 +1,255 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { findAuditEvents } from '../../db/queries/audit';
+import { findAccounts, findIdentity, listIdentities, type AccountRow, type IdentityRow } from '../../db/queries/identities';
+import { hasInboxRows } from '../../db/queries/hr-inbox';
+import { lifecycleStates } from '../../domain/lifecycle';
+import { employeeIdSchema } from '../../domain/worker-record';
+import type { AppDeps } from '../app';
+import { requireScope, type AppEnv } from '../auth';
+import { ApiError, errorResponses, notFoundResponse } from '../errors';
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+const accountSchema = z
+  .object({
+    system: z.string(),
+    id: z.string().openapi({ description: 'The account id in that system (a DN for LDAP)' }),
+    username: z.string(),
+    enabled: z.boolean(),
+    attributes: z.record(z.string(), z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Account');
+
+const identitySummarySchema = z
+  .object({
+    employeeId: z.string(),
+    state: z.enum(lifecycleStates),
+    username: z.string().nullable(),
+    workEmail: z.string().nullable(),
+    displayName: z.string(),
+    department: z.string().nullable(),
+    jobTitle: z.string().nullable(),
+    managerEmployeeId: z.string().nullable(),
+    hireAt: z.string(),
+    leaveAt: z.string().nullable(),
+    nextAction: z.object({ action: z.string(), at: z.string() }).nullable(),
+    workflowId: z.string(),
+  })
+  .openapi('IdentitySummary');
+
+const identitySchema = identitySummarySchema
+  .extend({
+    attributes: z.object({
+      givenName: z.string(),
+      familyName: z.string(),
+      preferredName: z.string().nullable(),
+      employeeType: z.string(),
+      location: z.string().nullable(),
+      timeZone: z.string(),
+      personalEmail: z.string().nullable(),
+    }),
+    manager: z
+      .object({ employeeId: z.string(), displayName: z.string().nullable(), username: z.string().nullable() })
+      .nullable(),
+    accounts: z.array(accountSchema),
+    recordAsOf: z.string(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Identity');
+
+const eventSchema = z
+  .object({
+    id: z.number().int(),
+    occurredAt: z.string(),
+    kind: z.string(),
+    actor: z.string(),
+    system: z.string().nullable(),
+    summary: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    workflowId: z.string().nullable(),
+    runId: z.string().nullable(),
+  })
+  .openapi('AuditEvent');
+
+const employeeIdParam = z.object({
+  employeeId: employeeIdSchema.openapi({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
+});
+
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
+};
+
+const getIdentity = createRoute({
+  method: 'get',
+  path: '/v1/identities/{employeeId}',
+  tags: ['Identities'],
+  summary: 'A person: state, names, accounts and the next scheduled action',
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('identities:read')] as const,
+  request: { params: employeeIdParam },
+  responses: {
+    200: { description: 'The identity', content: { 'application/json': { schema: identitySchema } } },
+    ...errorResponses,
+    404: notFoundResponse,
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/identities',
+  tags: ['Identities'],
+  summary: 'List identities, filtered, in pages',
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('identities:read')] as const,
+  request: {
+    query: z.object({
+      state: z.enum(lifecycleStates).optional(),
+      department: z.string().optional(),
+      q: z.string().max(200).optional().openapi({ description: 'Text in the employee id, name, username or work email' }),
+      ...pageQuery,
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of identities',
+      content: { 'application/json': { schema: z.object({ items: z.array(identitySummarySchema), nextCursor: z.string().nullable() }) } },
+    },
+    ...errorResponses,
+  },
+});
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/v1/identities/{employeeId}/events',
+  tags: ['Identities'],
+  summary: "The person's audit trail, oldest first",
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('identities:read')] as const,
+  request: { params: employeeIdParam, query: z.object(pageQuery) },
+  responses: {
+    200: {
+      description: 'A page of audit events',
+      content: { 'application/json': { schema: z.object({ items: z.array(eventSchema), nextCursor: z.string().nullable() }) } },
+    },
+    ...errorResponses,
+    404: notFoundResponse,
+  },
+});
+
+const encodeCursor = (value: string | number) => Buffer.from(JSON.stringify({ after: value })).toString('base64url');
+
+function decodeCursor<T extends string | number>(cursor: string | undefined, type: 'string' | 'number'): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof after === type) return after as T;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(400, 'validation_failed', 'cursor is not one this API gave out', [{ path: 'cursor', message: 'invalid cursor' }]);
+}
+
+function summary(row: IdentityRow) {
+  return {
+    employeeId: row.employeeId,
+    state: row.state as (typeof lifecycleStates)[number],
+    username: row.username,
+    workEmail: row.workEmail,
+    displayName: row.displayName,
+    department: row.department,
+    jobTitle: row.jobTitle,
+    managerEmployeeId: row.managerEmployeeId,
+    hireAt: row.hireAt.toISOString(),
+    leaveAt: iso(row.leaveAt),
+    nextAction: row.nextAction && row.nextActionAt ? { action: row.nextAction, at: row.nextActionAt.toISOString() } : null,
+    workflowId: row.workflowId,
+  };
+}
+
+function account(row: AccountRow) {
+  return {
+    system: row.system,
+    id: row.externalId,
+    username: row.username,
+    enabled: row.enabled,
+    attributes: row.attributes,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function identityRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: deps.validationHook });
+
+  app.openapi(getIdentity, async (c) => {
+    const { employeeId } = c.req.valid('param');
+    const row = await findIdentity(deps.db, employeeId);
+    if (!row) throw new ApiError(404, 'not_found', `no identity ${employeeId} (a record just sent may still be on its way)`);
+    const [accounts, manager] = await Promise.all([
+      findAccounts(deps.db, employeeId),
+      row.managerEmployeeId ? findIdentity(deps.db, row.managerEmployeeId) : undefined,
+    ]);
+    return c.json(
+      {
+        ...summary(row),
+        attributes: {
+          givenName: row.givenName,
+          familyName: row.familyName,
+          preferredName: row.preferredName,
+          employeeType: row.employeeType,
+          location: row.location,
+          timeZone: row.timeZone,
+          personalEmail: row.record.personalEmail ?? null,
+        },
+        manager: row.managerEmployeeId
+          ? { employeeId: row.managerEmployeeId, displayName: manager?.displayName ?? null, username: manager?.username ?? null }
+          : null,
+        accounts: accounts.map(account),
+        recordAsOf: row.recordAsOf.toISOString(),
+        lastError: row.lastError,
+        createdAt: row.createdAt.toISOString(),
+        updatedAt: row.updatedAt.toISOString(),
+      },
+      200,
+    );
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const query = c.req.valid('query');
+    const rows = await listIdentities(deps.db, {
+      state: query.state,
+      department: query.department,
+      text: query.q,
+      after: decodeCursor<string>(query.cursor, 'string'),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]!.employeeId) : null;
+    return c.json({ items: page.map(summary), nextCursor }, 200);
+  });
+
+  app.openapi(eventsRoute, async (c) => {
+    const { employeeId } = c.req.valid('param');
+    const query = c.req.valid('query');
+    const rows = await findAuditEvents(deps.db, { employeeId, after: decodeCursor<number>(query.cursor, 'number'), limit: query.limit + 1 });
+    if (rows.length === 0 && !query.cursor && !(await hasInboxRows(deps.db, employeeId))) {
+      throw new ApiError(404, 'not_found', `no worker ${employeeId}`);
+    }
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null;
+    return c.json(
+      {
+        items: page.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), idempotencyKey: undefined })),
+        nextCursor,
+      },
+      200,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,196 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { insertInboxRows, markDelivered, markDeliveryFailed, hasInboxRows, type NewInboxRow } from '../../db/queries/hr-inbox';
+import { findIdentity } from '../../db/queries/identities';
+import { employeeIdSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema } from '../../domain/worker-record';
+import { identityWorkflowId } from '../../workflows/messages';
+import type { AppDeps } from '../app';
+import { requireScope, type AppEnv } from '../auth';
+import { ApiError, errorResponses, errorSchema, notFoundResponse, validationFailed } from '../errors';
+import { deliverRows, signalIdentity } from '../hr-delivery';
+
+// The HR contract: store first, then tell the person's workflow. If Temporal is away the
+// answer is still 202 and the relay delivers later.
+
+const maxBatch = 1000;
+const singleBodyLimit = 64 * 1024;
+
+const employeeIdParam = z.object({
+  employeeId: employeeIdSchema.openapi({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
+});
+
+const acceptedSchema = z
+  .object({ employeeId: z.string(), workflowId: z.string(), inboxId: z.number().int() })
+  .openapi('Accepted');
+
+const workerRecordDoc = workerRecordSchema.openapi('WorkerRecord', {
+  example: {
+    asOf: '2026-11-20T10:00:00Z',
+    givenName: 'Zoë',
+    familyName: 'Ångström-Øster',
+    employeeType: 'employee',
+    department: 'Engineering',
+    jobTitle: 'Site Reliability Engineer',
+    managerEmployeeId: 'E1000',
+    timeZone: 'Europe/Oslo',
+    hireDate: '2026-12-01',
+  },
+});
+
+const putWorker = createRoute({
+  method: 'put',
+  path: '/v1/workers/{employeeId}',
+  tags: ['HR'],
+  summary: "Send a worker's current record",
+  description:
+    'The full current record; dates are calendar days in the worker\'s time zone or exact RFC 3339 instants. A record older than the last applied one is recorded and ignored; replaying one is harmless.',
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('hr:write'), bodyLimit({ maxSize: singleBodyLimit, onError: tooLarge })] as const,
+  request: {
+    params: employeeIdParam,
+    body: { required: true, content: { 'application/json': { schema: workerRecordDoc } } },
+  },
+  responses: {
+    202: { description: 'Stored and handed to the lifecycle', content: { 'application/json': { schema: acceptedSchema } } },
+    ...errorResponses,
+    413: { description: 'Body too large', content: { 'application/json': { schema: errorSchema } } },
+  },
+});
+
+// Items are checked one by one in the handler, so one bad record cannot fail the request.
+const batchItemSchema = z.unknown().openapi({
+  description: 'A WorkerRecord with its employeeId added, e.g. {"employeeId": "E1001", "asOf": …}',
+});
+
+const batchResultSchema = z
+  .object({
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+    results: z.array(
+      z.object({
+        index: z.number().int(),
+        employeeId: z.string().optional(),
+        status: z.enum(['accepted', 'rejected']),
+        workflowId: z.string().optional(),
+        errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      }),
+    ),
+  })
+  .openapi('BatchResult');
+
+const postBatch = createRoute({
+  method: 'post',
+  path: '/v1/workers/batch',
+  tags: ['HR'],
+  summary: 'Send up to 1,000 worker records',
+  description: 'Each record is judged on its own: one bad record never rejects the others.',
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('hr:write')] as const,
+  request: {
+    body: {
+      required: true,
+      content: { 'application/json': { schema: z.object({ records: z.array(batchItemSchema).min(1).max(maxBatch) }) } },
+    },
+  },
+  responses: {
+    202: { description: 'Per-record outcome', content: { 'application/json': { schema: batchResultSchema } } },
+    ...errorResponses,
+    413: { description: 'Body too large', content: { 'application/json': { schema: errorSchema } } },
+  },
+});
+
+const deleteWorker = createRoute({
+  method: 'delete',
+  path: '/v1/workers/{employeeId}',
+  tags: ['HR'],
+  summary: 'Withdraw a worker record (offer rescinded, no-show)',
+  description: 'Before the hire instant the hire is cancelled and pre-provisioned accounts are removed; after it, the worker leaves now.',
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope('hr:write')] as const,
+  request: {
+    params: employeeIdParam,
+    query: z.object({
+      asOf: z.iso.datetime({ offset: true }).optional().openapi({ description: 'HR version time of the withdrawal; defaults to now' }),
+    }),
+  },
+  responses: {
+    202: { description: 'Stored and handed to the lifecycle', content: { 'application/json': { schema: acceptedSchema } } },
+    ...errorResponses,
+    404: notFoundResponse,
+  },
+});
+
+function tooLarge(): never {
+  throw new ApiError(413, 'payload_too_large', 'the request body is too large');
+}
+
+export function workerRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: deps.validationHook });
+  const delivery = { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, timeoutMs: deps.deliveryTimeoutMs };
+  const policy = deps.config.lifecyclePolicy;
+
+  /** Hands one stored row to Temporal now; failure leaves it to the relay. */
+  async function deliverNow(row: Parameters<typeof signalIdentity>[1]) {
+    try {
+      await signalIdentity(delivery, row);
+      await markDelivered(deps.db, [row.id]);
+    } catch (error) {
+      await markDeliveryFailed(deps.db, row.id, (error as Error).message);
+      deps.log.warn(`inbox row ${row.id} left to the relay: ${(error as Error).message}`);
+    }
+  }
+
+  app.openapi(putWorker, async (c) => {
+    const { employeeId } = c.req.valid('param');
+    const resolved = resolveParsedRecord(employeeId, c.req.valid('json'), deps.config.datePolicy);
+    if (!resolved.ok) throw validationFailed(resolved.errors);
+    const body: unknown = await c.req.json();
+    const [row] = await insertInboxRows(deps.db, [
+      { employeeId, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor: c.get('apiKey').name },
+    ]);
+    await deliverNow(row!);
+    return c.json({ employeeId, workflowId: identityWorkflowId(employeeId), inboxId: row!.id }, 202);
+  });
+
+  app.openapi(postBatch, async (c) => {
+    const { records } = c.req.valid('json');
+    const actor = c.get('apiKey').name;
+    const results: z.infer<typeof batchResultSchema>['results'] = [];
+    const rows: NewInboxRow[] = [];
+    records.forEach((item, index) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        results[index] = { index, status: 'rejected', errors: [{ path: `records.${index}`, message: 'expected a worker record object' }] };
+        return;
+      }
+      const { employeeId: rawId, ...body } = item as Record<string, unknown>;
+      const employeeId = typeof rawId === 'string' ? rawId : undefined;
+      const resolved = resolveWorkerRecord(rawId, body, deps.config.datePolicy, `records.${index}`);
+      if (!resolved.ok) {
+        results[index] = { index, ...(employeeId ? { employeeId } : {}), status: 'rejected', errors: resolved.errors };
+        return;
+      }
+      const id = resolved.record.employeeId;
+      results[index] = { index, employeeId: id, status: 'accepted', workflowId: identityWorkflowId(id) };
+      rows.push({ employeeId: id, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor });
+    });
+    const stored = await insertInboxRows(deps.db, rows);
+    await deliverRows(deps.db, delivery, stored);
+    const accepted = stored.length;
+    return c.json({ accepted, rejected: records.length - accepted, results }, 202);
+  });
+
+  app.openapi(deleteWorker, async (c) => {
+    const { employeeId } = c.req.valid('param');
+    const { asOf } = c.req.valid('query');
+    if (!(await findIdentity(deps.db, employeeId)) && !(await hasInboxRows(deps.db, employeeId))) {
+      throw new ApiError(404, 'not_found', `no worker ${employeeId}`);
+    }
+    const [row] = await insertInboxRows(deps.db, [
+      { employeeId, kind: 'withdraw', asOf: asOf ? new Date(asOf) : deps.now(), payload: null, policy, actor: c.get('apiKey').name },
+    ]);
+    await deliverNow(row!);
+    return c.json({ employeeId, workflowId: identityWorkflowId(employeeId), inboxId: row!.id }, 202);
+  });
+
+  return app;
+}

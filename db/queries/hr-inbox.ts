@@ -1,0 +1,53 @@
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client';
+import { hrInbox } from '../schema';
+
+export type InboxRow = typeof hrInbox.$inferSelect;
+export type NewInboxRow = typeof hrInbox.$inferInsert;
+
+export async function insertInboxRows(db: DbOrTx, rows: NewInboxRow[]): Promise<InboxRow[]> {
+  if (rows.length === 0) return [];
+  return db.insert(hrInbox).values(rows).returning();
+}
+
+export async function markDelivered(db: DbOrTx, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(hrInbox)
+    .set({ deliveredAt: sql`now()`, deliveryAttempts: sql`${hrInbox.deliveryAttempts} + 1`, lastDeliveryError: null })
+    .where(and(inArray(hrInbox.id, ids), isNull(hrInbox.deliveredAt)));
+}
+
+export async function markDeliveryFailed(db: DbOrTx, id: number, error: string): Promise<void> {
+  await db
+    .update(hrInbox)
+    .set({ deliveryAttempts: sql`${hrInbox.deliveryAttempts} + 1`, lastDeliveryError: error.slice(0, 1000) })
+    .where(eq(hrInbox.id, id));
+}
+
+/** Undelivered rows received before `receivedBefore`, oldest first. */
+export async function findUndelivered(db: DbOrTx, receivedBefore: Date, limit: number): Promise<InboxRow[]> {
+  return db
+    .select()
+    .from(hrInbox)
+    .where(and(isNull(hrInbox.deliveredAt), lt(hrInbox.receivedAt, receivedBefore)))
+    .orderBy(asc(hrInbox.id))
+    .limit(limit);
+}
+
+export async function markProcessed(db: DbOrTx, id: number, outcome: 'applied' | 'stale' | 'duplicate'): Promise<void> {
+  await db
+    .update(hrInbox)
+    .set({ outcome, processedAt: sql`now()`, deliveredAt: sql`coalesce(${hrInbox.deliveredAt}, now())` })
+    .where(eq(hrInbox.id, id));
+}
+
+export async function hasInboxRows(db: DbOrTx, employeeId: string): Promise<boolean> {
+  const [row] = await db.select({ id: hrInbox.id }).from(hrInbox).where(eq(hrInbox.employeeId, employeeId)).limit(1);
+  return row !== undefined;
+}
+
+export async function findInboxRow(db: DbOrTx, id: number): Promise<InboxRow | undefined> {
+  const [row] = await db.select().from(hrInbox).where(eq(hrInbox.id, id));
+  return row;
+}

@@ -1,0 +1,6 @@
+export * from './accounts';
+export * from './api-keys';
+export * from './audit-events';
+export * from './hr-inbox';
+export * from './identities';
+export * from './username-reservations';

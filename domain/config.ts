@@ -1,0 +1,205 @@
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { LifecyclePolicy } from './lifecycle';
+import { isLocalTime, isValidTimeZone, parseExactDuration } from './time';
+import { defaultUsernamePolicy, validatePattern, type UsernamePolicy } from './username';
+import type { DatePolicy } from './worker-record';
+
+// Configuration: an optional YAML file, then environment overrides, validated once at each
+// entry point. Errors name the setting and the variable that sets it.
+
+const duration = z.string().superRefine((value, ctx) => {
+  try {
+    parseExactDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const configSchema = z.strictObject({
+  mode: z.enum(['development', 'production']).default('production'),
+  database: z.strictObject({ url: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/tenure') }).prefault({}),
+  temporal: z
+    .strictObject({
+      address: z.string().min(1).default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('tenure-lifecycle'),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(3000),
+      maxBodyBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+      relayIntervalMs: z.coerce.number().int().positive().default(1000),
+    })
+    .prefault({}),
+  lifecycle: z
+    .strictObject({
+      prehireLead: duration.default('P7D'),
+      leaverRetention: duration.default('P30D'),
+      hireLocalTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).default('06:00'),
+      leaveLocalTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).default('18:00'),
+      defaultTimeZone: z.string().refine(isValidTimeZone, { error: 'expected an IANA time zone' }).default('UTC'),
+    })
+    .prefault({}),
+  identity: z
+    .strictObject({
+      emailDomain: z
+        .string()
+        .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, { error: 'expected a domain name like example.com' })
+        .default('example.com'),
+      usernamePatterns: z
+        .array(z.string().superRefine((p, ctx) => {
+          const problem = validatePattern(p);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }))
+        .min(1)
+        .default(defaultUsernamePolicy.patterns),
+      usernameMaxLength: z.coerce.number().int().min(3).max(256).default(defaultUsernamePolicy.maxLength),
+    })
+    .prefault({}),
+  ldap: z
+    .strictObject({
+      url: z.string().regex(/^ldaps?:\/\//, { error: 'expected ldap:// or ldaps://' }).default('ldap://127.0.0.1:3389'),
+      bindDn: z.string().min(1).default('cn=admin,dc=tenure,dc=test'),
+      bindPassword: z.string().default(''),
+      baseDn: z.string().min(1).default('dc=tenure,dc=test'),
+      peopleDn: z.string().optional(),
+      groupsDn: z.string().optional(),
+    })
+    .prefault({}),
+  hrWriteback: z
+    .strictObject({
+      url: z.url().optional(),
+      secret: z.string().optional(),
+    })
+    .prefault({}),
+});
+
+type RawConfig = z.output<typeof configSchema>;
+
+export interface TenureConfig extends RawConfig {
+  lifecyclePolicy: LifecyclePolicy;
+  datePolicy: DatePolicy;
+  usernamePolicy: UsernamePolicy;
+  ldap: RawConfig['ldap'] & { peopleDn: string; groupsDn: string };
+}
+
+/** Environment variable → path in the configuration. */
+export const environmentOverrides = {
+  TENURE_MODE: 'mode',
+  TENURE_DATABASE_URL: 'database.url',
+  TEMPORAL_ADDRESS: 'temporal.address',
+  TEMPORAL_NAMESPACE: 'temporal.namespace',
+  TENURE_TASK_QUEUE: 'temporal.taskQueue',
+  TENURE_API_HOST: 'api.host',
+  TENURE_API_PORT: 'api.port',
+  TENURE_MAX_BODY_BYTES: 'api.maxBodyBytes',
+  TENURE_RELAY_INTERVAL_MS: 'api.relayIntervalMs',
+  TENURE_PREHIRE_LEAD: 'lifecycle.prehireLead',
+  TENURE_LEAVER_RETENTION: 'lifecycle.leaverRetention',
+  TENURE_HIRE_LOCAL_TIME: 'lifecycle.hireLocalTime',
+  TENURE_LEAVE_LOCAL_TIME: 'lifecycle.leaveLocalTime',
+  TENURE_DEFAULT_TIME_ZONE: 'lifecycle.defaultTimeZone',
+  TENURE_EMAIL_DOMAIN: 'identity.emailDomain',
+  TENURE_USERNAME_PATTERNS: 'identity.usernamePatterns',
+  TENURE_USERNAME_MAX_LENGTH: 'identity.usernameMaxLength',
+  TENURE_LDAP_URL: 'ldap.url',
+  TENURE_LDAP_BIND_DN: 'ldap.bindDn',
+  TENURE_LDAP_BIND_PASSWORD: 'ldap.bindPassword',
+  TENURE_LDAP_BASE_DN: 'ldap.baseDn',
+  TENURE_LDAP_PEOPLE_DN: 'ldap.peopleDn',
+  TENURE_LDAP_GROUPS_DN: 'ldap.groupsDn',
+  TENURE_HR_WRITEBACK_URL: 'hrWriteback.url',
+  TENURE_HR_WRITEBACK_SECRET: 'hrWriteback.secret',
+} as const;
+
+const listSettings = new Set(['identity.usernamePatterns']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  /** Reads the YAML file named by TENURE_CONFIG_FILE; entry points pass `readFileSync`. */
+  readFile?: (path: string) => string;
+}
+
+function readConfigFile(env: Record<string, string | undefined>, sources: ConfigSources): unknown {
+  const path = env.TENURE_CONFIG_FILE;
+  if (!path) return {};
+  if (!sources.readFile) throw new ConfigError([`TENURE_CONFIG_FILE is set but this entry point cannot read files`]);
+  let text: string;
+  try {
+    text = sources.readFile(path);
+  } catch (error) {
+    throw new ConfigError([`TENURE_CONFIG_FILE: cannot read ${path}: ${(error as Error).message}`]);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError([`TENURE_CONFIG_FILE: ${path} is not valid YAML: ${(error as Error).message}`]);
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>, sources: ConfigSources = {}): TenureConfig {
+  const file = readConfigFile(env, sources);
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+    throw new ConfigError(['the configuration file must hold a mapping of settings']);
+  }
+  const merged = structuredClone(file) as Record<string, unknown>;
+  for (const [variable, path] of Object.entries(environmentOverrides)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    setPath(merged, path, listSettings.has(path) ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const byPath = Object.fromEntries(Object.entries(environmentOverrides).map(([k, v]) => [v, k]));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        const variable = byPath[path];
+        return `${path}${variable ? ` (${variable})` : ''}: ${issue.message}`;
+      }),
+    );
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    ldap: {
+      ...raw.ldap,
+      peopleDn: raw.ldap.peopleDn ?? `ou=people,${raw.ldap.baseDn}`,
+      groupsDn: raw.ldap.groupsDn ?? `ou=groups,${raw.ldap.baseDn}`,
+    },
+    lifecyclePolicy: {
+      prehireLeadMs: parseExactDuration(raw.lifecycle.prehireLead),
+      leaverRetentionMs: parseExactDuration(raw.lifecycle.leaverRetention),
+    },
+    datePolicy: {
+      defaultTimeZone: raw.lifecycle.defaultTimeZone,
+      hireLocalTime: raw.lifecycle.hireLocalTime,
+      leaveLocalTime: raw.lifecycle.leaveLocalTime,
+    },
+    usernamePolicy: {
+      patterns: raw.identity.usernamePatterns,
+      maxLength: raw.identity.usernameMaxLength,
+      maxSuffix: defaultUsernamePolicy.maxSuffix,
+    },
+  };
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== 'object' || child === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}

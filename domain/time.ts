@@ -1,0 +1,56 @@
+import { DateTime, Duration, IANAZone } from 'luxon';
+
+// Pure time helpers: every function takes the instant it needs; none reads the clock.
+
+const localTimePattern = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+export function isLocalTime(value: string): boolean {
+  return localTimePattern.test(value);
+}
+
+export function isCalendarDate(value: string): boolean {
+  return datePattern.test(value) && DateTime.fromISO(value, { zone: 'UTC' }).isValid;
+}
+
+/**
+ * Parses an ISO 8601 duration of weeks, days, hours, minutes and seconds into milliseconds.
+ * Years and months are refused: their length depends on the calendar, and lifecycle
+ * deadlines must be exact elapsed time.
+ */
+export function parseExactDuration(value: string): number {
+  const duration = Duration.fromISO(value);
+  if (!duration.isValid) {
+    throw new RangeError(`"${value}" is not an ISO 8601 duration (for example P7D or PT30S)`);
+  }
+  if (duration.years !== 0 || duration.quarters !== 0 || duration.months !== 0) {
+    throw new RangeError(`"${value}" uses years or months; give it in weeks, days, hours, minutes or seconds (for example P30D)`);
+  }
+  const ms = duration.toMillis();
+  if (ms < 0) throw new RangeError(`"${value}" is negative`);
+  return ms;
+}
+
+/**
+ * Turns an HR date or datetime into an instant (epoch milliseconds).
+ * A calendar date means `localTime` on that day in `timeZone`; a datetime with an offset is
+ * already an instant. On a daylight-saving gap the wall time moves forward, as clocks do.
+ */
+export function resolveInstant(value: string, timeZone: string, localTime: string): number {
+  if (datePattern.test(value)) {
+    const local = DateTime.fromISO(`${value}T${localTime}`, { zone: timeZone });
+    if (!local.isValid) throw new RangeError(`cannot place ${value} ${localTime} in ${timeZone}`);
+    return local.toMillis();
+  }
+  const instant = DateTime.fromISO(value, { setZone: true });
+  if (!instant.isValid) throw new RangeError(`"${value}" is not an RFC 3339 date-time`);
+  return instant.toMillis();
+}
+
+export function toIso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { isCalendarDate, isValidTimeZone, resolveInstant } from './time';
+
+// The HR contract: what an HR system sends for one worker, and what Tenure makes of it.
+
+export const employeeIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    error: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
+  });
+
+const rfc3339 = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' });
+
+const dateOrInstant = z.union([z.string().refine(isCalendarDate), rfc3339], {
+  error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset',
+});
+
+const name = z.string().trim().min(1).max(128);
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .nullish()
+    .transform((value) => (value ? value : undefined));
+
+/** A worker record as the HR system sends it (`PUT /v1/workers/{employeeId}`). Unknown fields are refused. */
+export const workerRecordSchema = z.strictObject({
+  asOf: rfc3339,
+  givenName: name,
+  familyName: name,
+  preferredName: optionalText(128),
+  displayName: optionalText(256),
+  personalEmail: z.email().max(254).nullish().transform((v) => v ?? undefined),
+  workEmail: z.email().max(254).nullish().transform((v) => v ?? undefined),
+  employeeType: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .transform((v) => v.toLowerCase()),
+  department: optionalText(128),
+  jobTitle: optionalText(128),
+  managerEmployeeId: employeeIdSchema.nullish().transform((v) => v ?? undefined),
+  location: optionalText(128),
+  timeZone: z
+    .string()
+    .refine(isValidTimeZone, { error: 'expected an IANA time zone, e.g. Europe/Berlin' })
+    .nullish()
+    .transform((v) => v ?? undefined),
+  hireDate: dateOrInstant,
+  leaveDate: dateOrInstant.nullish().transform((v) => v ?? undefined),
+});
+
+export type WorkerRecordInput = z.input<typeof workerRecordSchema>;
+export type WorkerRecord = z.output<typeof workerRecordSchema>;
+
+/** How calendar dates become instants: organisation defaults from configuration. */
+export interface DatePolicy {
+  defaultTimeZone: string;
+  hireLocalTime: string;
+  leaveLocalTime: string;
+}
+
+/** A validated record with its dates resolved to instants; this is what workflows receive. */
+export interface HrRecord {
+  employeeId: string;
+  asOf: number;
+  givenName: string;
+  familyName: string;
+  preferredName?: string;
+  displayName: string;
+  personalEmail?: string;
+  workEmail?: string;
+  employeeType: string;
+  department?: string;
+  jobTitle?: string;
+  managerEmployeeId?: string;
+  location?: string;
+  timeZone: string;
+  hireDate: string;
+  leaveDate?: string;
+  hireAt: number;
+  leaveAt?: number;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type Resolution = { ok: true; record: HrRecord } | { ok: false; errors: FieldError[] };
+
+interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  keys?: readonly string[];
+}
+
+/** Field path + message for each problem; an unknown field is reported at its own path. */
+export function formatIssues(issues: readonly Issue[], prefix = ''): FieldError[] {
+  const at = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: at(issue.path), message: issue.message }],
+  );
+}
+
+/** Validates a raw body for one worker and resolves its dates; every offending field is reported. */
+export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: DatePolicy, pathPrefix = ''): Resolution {
+  const errors: FieldError[] = [];
+  const id = employeeIdSchema.safeParse(employeeId);
+  if (!id.success) errors.push(...formatIssues(id.error.issues, pathPrefix ? `${pathPrefix}.employeeId` : 'employeeId'));
+  const parsed = workerRecordSchema.safeParse(body);
+  if (!parsed.success) errors.push(...formatIssues(parsed.error.issues, pathPrefix));
+  if (!parsed.success || !id.success) return { ok: false, errors };
+  return resolveParsedRecord(id.data, parsed.data, policy, pathPrefix);
+}
+
+/** Resolves the dates of an already validated record and checks what needs more than one field. */
+export function resolveParsedRecord(employeeId: string, input: WorkerRecord, policy: DatePolicy, pathPrefix = ''): Resolution {
+  const field = (name: string) => (pathPrefix ? `${pathPrefix}.${name}` : name);
+  if (input.managerEmployeeId === employeeId) {
+    return { ok: false, errors: [{ path: field('managerEmployeeId'), message: 'a worker cannot be their own manager' }] };
+  }
+  const timeZone = input.timeZone ?? policy.defaultTimeZone;
+  const hireAt = resolveInstant(input.hireDate, timeZone, policy.hireLocalTime);
+  const leaveAt = input.leaveDate === undefined ? undefined : resolveInstant(input.leaveDate, timeZone, policy.leaveLocalTime);
+  if (leaveAt !== undefined && leaveAt <= hireAt) {
+    return { ok: false, errors: [{ path: field('leaveDate'), message: 'the leave instant must be after the hire instant' }] };
+  }
+  const record: HrRecord = {
+    employeeId,
+    asOf: Date.parse(input.asOf),
+    givenName: input.givenName,
+    familyName: input.familyName,
+    displayName: input.displayName ?? `${input.preferredName ?? input.givenName} ${input.familyName}`,
+    employeeType: input.employeeType,
+    timeZone,
+    hireDate: input.hireDate,
+    hireAt,
+  };
+  const optional = {
+    preferredName: input.preferredName,
+    personalEmail: input.personalEmail,
+    workEmail: input.workEmail,
+    department: input.department,
+    jobTitle: input.jobTitle,
+    managerEmployeeId: input.managerEmployeeId,
+    location: input.location,
+    leaveDate: input.leaveDate,
+    leaveAt,
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) Object.assign(record, { [key]: value });
+  }
+  return { ok: true, record };
+}
+
+/** The attributes that flow to accounts; a change in any of them is a "mover" update. */
+export const directoryAttributeKeys = [
+  'givenName',
+  'familyName',
+  'preferredName',
+  'displayName',
+  'workEmail',
+  'employeeType',
+  'department',
+  'jobTitle',
+  'managerEmployeeId',
+  'location',
+] as const satisfies readonly (keyof HrRecord)[];
+
+export function changedDirectoryAttributes(before: HrRecord | undefined, after: HrRecord): string[] {
+  if (!before) return [];
+  return directoryAttributeKeys.filter((key) => before[key] !== after[key]);
+}
+
+/** Same HR content, ignoring the version stamp: a replay of a record that was already applied. */
+export function sameRecordContent(a: HrRecord, b: HrRecord): boolean {
+  const strip = ({ asOf: _asOf, ...rest }: HrRecord) => rest;
+  return stableJson(strip(a)) === stableJson(strip(b));
+}
+
+function stableJson(value: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(value).sort().map((key) => [key, value[key]]));
+}

@@ -1,0 +1,37 @@
+import type { AccountStatus, LifecyclePolicy, LifecycleState, ScheduledAction } from '../domain/lifecycle';
+import type { HrRecord } from '../domain/worker-record';
+
+/** Everything the entity workflow knows about a person; carried across continue-as-new. */
+export interface IdentitySnapshot {
+  employeeId: string;
+  /** The last applied HR record. */
+  record?: HrRecord;
+  /** HR withdrew the record: `asOf` orders it against records, `at` is when it took effect. */
+  withdrawal?: { asOf: number; at: number };
+  policy?: LifecyclePolicy;
+  state?: LifecycleState;
+  accounts: AccountStatus;
+  /** The accounts lag behind the record's attributes (or the manager's entry). */
+  attributesStale: boolean;
+  previousLeaveAt?: number;
+  username?: string;
+  workEmail?: string;
+  /** What HR was last told; a change starts a new write-back. */
+  writtenBack?: { username: string; workEmail: string };
+  next?: { action: ScheduledAction; at: number };
+  lastError?: string;
+  /** Last position written to the identity store, to skip repeats. */
+  stored?: { state: LifecycleState; nextAt?: number; lastError?: string };
+  /** Counter behind idempotency keys; survives continue-as-new. */
+  operation: number;
+}
+
+export function initialSnapshot(employeeId: string): IdentitySnapshot {
+  return { employeeId, accounts: 'none', attributesStale: false, operation: 0 };
+}
+
+/** The version stamp of the latest word from HR, record or withdrawal. */
+export function latestAsOf(snapshot: IdentitySnapshot): number | undefined {
+  const stamps = [snapshot.record?.asOf, snapshot.withdrawal?.asOf].filter((v): v is number => v !== undefined);
+  return stamps.length === 0 ? undefined : Math.max(...stamps);
+}

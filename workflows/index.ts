@@ -1,0 +1,2 @@
+export { hrWritebackWorkflow } from './hr-writeback';
+export { identityWorkflow } from './identity';
