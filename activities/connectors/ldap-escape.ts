@@ -22,13 +22,16 @@ export function escapeDnValue(value: string): string {
   return out;
 }
 
-/** Escapes an assertion value for a search filter, e.g. `(uid=${escapeFilterValue(v)})`. */
+/**
+ * Escapes an assertion value for a search filter, e.g. `(uid=${escapeFilterValue(v)})`.
+ * Non-ASCII characters stay as they are (RFC 4515 allows UTF-8): ldapts decodes each `\xx`
+ * as one character, so escaping the bytes of "ö" would search for "Ã¶".
+ */
 export function escapeFilterValue(value: string): string {
   let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    // Non-ASCII bytes are escaped too, so the filter is plain ASCII on the wire.
-    out += byte < 0x20 || byte > 0x7e || '*()\\'.includes(ch) ? `\\${byte.toString(16).padStart(2, '0')}` : ch;
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    out += code < 0x20 || code === 0x7f || '*()\\'.includes(ch) ? `\\${code.toString(16).padStart(2, '0')}` : ch;
   }
   return out;
 }

@@ -197,15 +197,12 @@ export class LdapDirectory {
         filter: `(|(member=${escaped})(uniqueMember=${escaped}))`,
         attributes: ['member', 'uniqueMember'],
       });
-      const left: string[] = [];
       for (const group of searchEntries) {
-        for (const type of ['member', 'uniqueMember'] as const) {
-          if (!values(group, type).some((v) => v.toLowerCase() === dn.toLowerCase())) continue;
-          await this.removeMember(c, group.dn, type, dn);
-        }
-        left.push(group.dn);
+        // The directory compares DNs by meaning, so our spelling of the DN finds its own.
+        if (values(group, 'member').length > 0) await this.removeMember(c, group.dn, 'member', dn);
+        if (values(group, 'uniqueMember').length > 0) await this.removeMember(c, group.dn, 'uniqueMember', dn);
       }
-      return left;
+      return searchEntries.map((group) => group.dn);
     };
     return client ? run(client) : this.session(run);
   }

@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
 import { inject } from 'vitest';
 import { LdapDirectory } from '../../activities/connectors/ldap';
+import { escapeDnValue } from '../../activities/connectors/ldap-escape';
 import { createApiKey } from '../../api/api-keys';
 import { createApp } from '../../api/app';
 import { createDb } from '../../db/client';
@@ -22,6 +23,8 @@ export interface TestEnvironmentOptions {
   hrWebhook?: WebhookSettings;
   /** Start no worker (tests that run their own worker processes). */
   worker?: boolean;
+  /** Put people in an OU with this (unescaped) name instead of ou=people. */
+  peopleOu?: string;
 }
 
 export type TestEnvironment = Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -69,6 +72,12 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   const database = await databaseForTest();
   const admin = await ldapAdmin();
   const ldapBase = await ldapSubtreeForTest(admin);
+  const peopleOverride: Record<string, string> = {};
+  if (options.peopleOu) {
+    const dn = `ou=${escapeDnValue(options.peopleOu)},${ldapBase}`;
+    await admin.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: options.peopleOu });
+    peopleOverride.TENURE_LDAP_PEOPLE_DN = dn;
+  }
   const ldap = inject('ldap');
   const taskQueue = `test-${randomBytes(5).toString('hex')}`;
   const config: TenureConfig = loadConfig({
@@ -81,6 +90,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     TENURE_LDAP_BIND_PASSWORD: ldap.adminPassword,
     TENURE_LDAP_BASE_DN: ldapBase,
     TENURE_EMAIL_DOMAIN: 'tenure.test',
+    ...peopleOverride,
     ...options.env,
   });
   const { db, close } = createDb(config.database.url);
