@@ -17,12 +17,17 @@ const dateOrInstant = z.union([z.string().refine(isCalendarDate), rfc3339], {
   error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset',
 });
 
-const name = z.string().trim().min(1).max(128);
-const optionalText = (max: number) =>
+/** Printable text: control characters and broken UTF-16 have no place in a name (and PostgreSQL refuses NUL). */
+const text = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
+    .refine((value) => !/[\u0000-\u001f\u007f]|\p{Cs}/u.test(value), { error: 'must not contain control characters' });
+
+const name = text(128).pipe(z.string().min(1));
+const optionalText = (max: number) =>
+  text(max)
     .nullish()
     .transform((value) => (value ? value : undefined));
 
@@ -35,11 +40,8 @@ export const workerRecordSchema = z.strictObject({
   displayName: optionalText(256),
   personalEmail: z.email().max(254).nullish().transform((v) => v ?? undefined),
   workEmail: z.email().max(254).nullish().transform((v) => v ?? undefined),
-  employeeType: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
+  employeeType: text(64)
+    .pipe(z.string().min(1))
     .transform((v) => v.toLowerCase()),
   department: optionalText(128),
   jobTitle: optionalText(128),

@@ -39,7 +39,7 @@ const acts = proxyActivities<Activities>({
 });
 
 /** Continue-as-new well before Temporal's history limits, even if the server does not suggest it. */
-const maxHistoryEvents = 5_000;
+const defaultMaxHistoryEvents = 5_000;
 const timerActor = 'tenure:schedule';
 
 /**
@@ -93,13 +93,14 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     await reconcile(s, cause, actor);
     publish();
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxHistoryEvents) break;
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    if (continueAsNewSuggested || historyLength > (input.maxHistoryEvents ?? defaultMaxHistoryEvents)) break;
     const wait = s.next === undefined ? undefined : Math.max(s.next.at - Date.now(), 0);
     await condition(() => inbox.length > 0 || managerChanged, wait === undefined ? undefined : Math.max(wait, 1));
   }
 
   await condition(allHandlersFinished);
-  await continueAsNew<typeof identityWorkflow>({ employeeId: s.employeeId, carried: s, pending: inbox });
+  await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox });
 }
 
 async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (actor: string) => Cause): Promise<void> {

@@ -31,6 +31,8 @@ export interface IdentityWorkflowInput {
   carried?: IdentitySnapshot;
   /** Deliveries that arrived while the previous run was closing. */
   pending?: HrDelivery[];
+  /** Continue-as-new after this many history events (default 5,000; tests use less). */
+  maxHistoryEvents?: number;
 }
 
 export const hrRecordSignal = defineSignal<[HrDelivery]>('hrRecord');

@@ -28,8 +28,8 @@ function body(overrides: Record<string, unknown> = {}): Record<string, unknown> 
   };
 }
 
-function resolved(overrides: Record<string, unknown> = {}, employeeId = 'E1001'): HrRecord {
-  const result = resolveWorkerRecord(employeeId, body(overrides), policy);
+function resolved(overrides: Record<string, unknown> = {}, employeeId = 'E1001', datePolicy = policy): HrRecord {
+  const result = resolveWorkerRecord(employeeId, body(overrides), datePolicy);
   if (!result.ok) throw new Error(`expected a valid record, got ${JSON.stringify(result.errors)}`);
   return result.record;
 }
@@ -39,7 +39,8 @@ function errorsOf(result: Resolution) {
   return result.errors;
 }
 
-const paths = (result: Resolution) => errorsOf(result).map((e) => e.path);
+/** The distinct offending paths, sorted; one field may fail more than one check. */
+const paths = (result: Resolution) => [...new Set(errorsOf(result).map((e) => e.path))].sort();
 
 describe('resolveWorkerRecord: validation', () => {
   it('accepts a minimal record and resolves it', () => {
@@ -71,7 +72,7 @@ describe('resolveWorkerRecord: validation', () => {
       policy,
     );
     const errors = errorsOf(result);
-    expect(errors.map((e) => e.path).sort()).toEqual(['asOf', 'givenName', 'hireDate', 'leaveDate', 'personalEmail', 'timeZone']);
+    expect(paths(result)).toEqual(['asOf', 'givenName', 'hireDate', 'leaveDate', 'personalEmail', 'timeZone']);
     expect(errors).toContainEqual({ path: 'timeZone', message: 'expected an IANA time zone, e.g. Europe/Berlin' });
     expect(errors).toContainEqual({ path: 'hireDate', message: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset' });
     expect(errors).toContainEqual({ path: 'asOf', message: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' });
@@ -79,7 +80,7 @@ describe('resolveWorkerRecord: validation', () => {
 
   it('reports missing required fields', () => {
     const { givenName: _g, familyName: _f, hireDate: _h, ...rest } = body();
-    expect(paths(resolveWorkerRecord('E1001', rest, policy)).sort()).toEqual(['familyName', 'givenName', 'hireDate']);
+    expect(paths(resolveWorkerRecord('E1001', rest, policy))).toEqual(['familyName', 'givenName', 'hireDate']);
   });
 
   it('reports each unknown field at its own path with "unknown field"', () => {
@@ -91,12 +92,12 @@ describe('resolveWorkerRecord: validation', () => {
   });
 
   it('reports unknown fields alongside invalid known fields', () => {
-    expect(paths(resolveWorkerRecord('E1001', body({ shoeSize: 42, familyName: '' }), policy)).sort()).toEqual(['familyName', 'shoeSize']);
+    expect(paths(resolveWorkerRecord('E1001', body({ shoeSize: 42, familyName: '' }), policy))).toEqual(['familyName', 'shoeSize']);
   });
 
   it('applies the batch prefix to field, unknown-field and employee id errors', () => {
     const result = resolveWorkerRecord('-bad id', body({ givenName: '', shoeSize: 42 }), policy, 'records.3');
-    expect(paths(result).sort()).toEqual(['records.3.employeeId', 'records.3.givenName', 'records.3.shoeSize']);
+    expect(paths(result)).toEqual(['records.3.employeeId', 'records.3.givenName', 'records.3.shoeSize']);
     expect(errorsOf(result)).toContainEqual({ path: 'records.3.shoeSize', message: 'unknown field' });
   });
 
@@ -116,11 +117,11 @@ describe('resolveWorkerRecord: validation', () => {
   });
 
   it('reports both a bad employee id and bad fields at once', () => {
-    expect(paths(resolveWorkerRecord('', body({ familyName: '' }), policy)).sort()).toEqual(['employeeId', 'familyName']);
+    expect(paths(resolveWorkerRecord('', body({ familyName: '' }), policy))).toEqual(['employeeId', 'familyName']);
   });
 
   it('refuses an RFC 3339 date-time without an offset', () => {
-    expect(paths(resolveWorkerRecord('E1001', body({ hireDate: '2026-03-02T09:00:00', asOf: '2026-01-15T10:00:00' }), policy)).sort()).toEqual([
+    expect(paths(resolveWorkerRecord('E1001', body({ hireDate: '2026-03-02T09:00:00', asOf: '2026-01-15T10:00:00' }), policy))).toEqual([
       'asOf',
       'hireDate',
     ]);
@@ -132,7 +133,7 @@ describe('resolveWorkerRecord: validation', () => {
 
   it('refuses text fields over their limits', () => {
     const result = resolveWorkerRecord('E1001', body({ givenName: 'a'.repeat(129), displayName: 'b'.repeat(257), department: 'c'.repeat(129) }), policy);
-    expect(paths(result).sort()).toEqual(['department', 'displayName', 'givenName']);
+    expect(paths(result)).toEqual(['department', 'displayName', 'givenName']);
   });
 });
 
@@ -170,7 +171,7 @@ describe('resolveWorkerRecord: rules across fields', () => {
 
   it('reports the self-manager and the leave-before-hire problems together', () => {
     const result = resolveWorkerRecord('E1001', body({ managerEmployeeId: 'E1001', leaveDate: '2026-01-01' }), policy);
-    expect(paths(result).sort()).toEqual(['leaveDate', 'managerEmployeeId']);
+    expect(paths(result)).toEqual(['leaveDate', 'managerEmployeeId']);
   });
 });
 
@@ -254,9 +255,9 @@ describe('resolveWorkerRecord: normalisation', () => {
 
   it('uses hireLocalTime for the hire and leaveLocalTime for the leave', () => {
     const custom: DatePolicy = { defaultTimeZone: 'UTC', hireLocalTime: '09:30', leaveLocalTime: '17:45:30' };
-    const result = resolveWorkerRecord('E1001', body({ hireDate: '2026-03-02', leaveDate: '2026-03-09' }), custom);
-    expect(result.ok && result.record.hireAt).toBe(utc('2026-03-02T09:30:00Z'));
-    expect(result.ok && result.record.leaveAt).toBe(utc('2026-03-09T17:45:30Z'));
+    const record = resolved({ hireDate: '2026-03-02', leaveDate: '2026-03-09' }, 'E1001', custom);
+    expect(record.hireAt).toBe(utc('2026-03-02T09:30:00Z'));
+    expect(record.leaveAt).toBe(utc('2026-03-09T17:45:30Z'));
   });
 
   it('takes RFC 3339 dates as instants, ignoring the zone and local times', () => {
@@ -329,7 +330,7 @@ describe('changedDirectoryAttributes', () => {
   it('reports each changed directory attribute in the canonical order', () => {
     const before = resolved({ jobTitle: 'Analyst', department: 'Research', location: 'London' });
     const after = resolved({ jobTitle: 'Lead Analyst', department: 'Research', managerEmployeeId: 'E0001', employeeType: 'Contractor' });
-    expect(changedDirectoryAttributes(before, after)).toEqual(['displayName', 'employeeType', 'jobTitle', 'managerEmployeeId', 'location'].filter(() => false).concat(['employeeType', 'jobTitle', 'managerEmployeeId', 'location']));
+    expect(changedDirectoryAttributes(before, after)).toEqual(['employeeType', 'jobTitle', 'managerEmployeeId', 'location']);
   });
 
   it('reports a derived display name change when the preferred name appears', () => {
