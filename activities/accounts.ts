@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
 import { findIdentity, findLiveAccount, markAccountDeleted, saveLiveAccount, setIdentityNames } from '../db/queries/identities';
 import { findReservation, tryReserveUsername } from '../db/queries/username-reservations';
-import type { HrRecord } from '../domain/worker-record';
+import type { HrRecord } from '../domain/hr-record';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
 import { DirectoryConflictError, type LdapDirectory, type ManagedLdapAttribute } from './connectors/ldap';
 import type { Cause, EnsureAccountsInput, EnsureAccountsResult } from './types';

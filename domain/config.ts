@@ -163,8 +163,9 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const path = issue.path.join('.');
-        const variable = byPath[path];
-        return `${path}${variable ? ` (${variable})` : ''}: ${issue.message}`;
+        // A list item (identity.usernamePatterns.1) is set by the list's variable.
+        const variable = byPath[issue.path.filter((part) => typeof part === 'string').join('.')];
+        return `${path || '(configuration file)'}${variable ? ` (${variable})` : ''}: ${issue.message}`;
       }),
     );
   }

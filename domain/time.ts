@@ -4,6 +4,8 @@ import { DateTime, Duration, IANAZone } from 'luxon';
 
 const localTimePattern = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+/** RFC 3339 date-time: an offset is required, so no instant depends on the machine's zone. */
+const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
@@ -24,7 +26,8 @@ export function isCalendarDate(value: string): boolean {
  */
 export function parseExactDuration(value: string): number {
   const duration = Duration.fromISO(value);
-  if (!duration.isValid) {
+  // Luxon accepts a bare "P" or "PT"; ISO 8601 needs at least one component.
+  if (!duration.isValid || !/\d/.test(value)) {
     throw new RangeError(`"${value}" is not an ISO 8601 duration (for example P7D or PT30S)`);
   }
   if (duration.years !== 0 || duration.quarters !== 0 || duration.months !== 0) {
@@ -47,7 +50,7 @@ export function resolveInstant(value: string, timeZone: string, localTime: strin
     return local.toMillis();
   }
   const instant = DateTime.fromISO(value, { setZone: true });
-  if (!instant.isValid) throw new RangeError(`"${value}" is not an RFC 3339 date-time`);
+  if (!instantPattern.test(value) || !instant.isValid) throw new RangeError(`"${value}" is not an RFC 3339 date-time`);
   return instant.toMillis();
 }
 

@@ -72,7 +72,7 @@ export function validatePattern(pattern: string): string | undefined {
 export function usernameCandidates(name: NameParts, policy: UsernamePolicy = defaultUsernamePolicy): string[] {
   const given = nameWords(name.givenName).join('-');
   const family = familyWords(name.familyName).join('-');
-  const preferred = name.preferredName ? nameWords(name.preferredName).join('-') : given;
+  const preferred = (name.preferredName && nameWords(name.preferredName).join('-')) || given;
   const values = { given, family, preferred, g: given.slice(0, 1), f: family.slice(0, 1) };
   const out: string[] = [];
   const push = (candidate: string) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HrRecord } from './hr-record';
 import { isCalendarDate, isValidTimeZone, resolveInstant } from './time';
 
 // The HR contract: what an HR system sends for one worker, and what Tenure makes of it.
@@ -23,7 +24,7 @@ const text = (max: number) =>
     .string()
     .trim()
     .max(max)
-    .refine((value) => !/[\u0000-\u001f\u007f]|\p{Cs}/u.test(value), { error: 'must not contain control characters' });
+    .refine((value) => !/\p{Cc}|\p{Cs}/u.test(value), { error: 'must not contain control characters' });
 
 const name = text(128).pipe(z.string().min(1));
 const optionalText = (max: number) =>
@@ -66,28 +67,6 @@ export interface DatePolicy {
   leaveLocalTime: string;
 }
 
-/** A validated record with its dates resolved to instants; this is what workflows receive. */
-export interface HrRecord {
-  employeeId: string;
-  asOf: number;
-  givenName: string;
-  familyName: string;
-  preferredName?: string;
-  displayName: string;
-  personalEmail?: string;
-  workEmail?: string;
-  employeeType: string;
-  department?: string;
-  jobTitle?: string;
-  managerEmployeeId?: string;
-  location?: string;
-  timeZone: string;
-  hireDate: string;
-  leaveDate?: string;
-  hireAt: number;
-  leaveAt?: number;
-}
-
 export interface FieldError {
   path: string;
   message: string;
@@ -126,15 +105,17 @@ export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: 
 /** Resolves the dates of an already validated record and checks what needs more than one field. */
 export function resolveParsedRecord(employeeId: string, input: WorkerRecord, policy: DatePolicy, pathPrefix = ''): Resolution {
   const field = (name: string) => (pathPrefix ? `${pathPrefix}.${name}` : name);
+  const errors: FieldError[] = [];
   if (input.managerEmployeeId === employeeId) {
-    return { ok: false, errors: [{ path: field('managerEmployeeId'), message: 'a worker cannot be their own manager' }] };
+    errors.push({ path: field('managerEmployeeId'), message: 'a worker cannot be their own manager' });
   }
   const timeZone = input.timeZone ?? policy.defaultTimeZone;
   const hireAt = resolveInstant(input.hireDate, timeZone, policy.hireLocalTime);
   const leaveAt = input.leaveDate === undefined ? undefined : resolveInstant(input.leaveDate, timeZone, policy.leaveLocalTime);
   if (leaveAt !== undefined && leaveAt <= hireAt) {
-    return { ok: false, errors: [{ path: field('leaveDate'), message: 'the leave instant must be after the hire instant' }] };
+    errors.push({ path: field('leaveDate'), message: 'the leave instant must be after the hire instant' });
   }
+  if (errors.length > 0) return { ok: false, errors };
   const record: HrRecord = {
     employeeId,
     asOf: Date.parse(input.asOf),
@@ -161,33 +142,4 @@ export function resolveParsedRecord(employeeId: string, input: WorkerRecord, pol
     if (value !== undefined) Object.assign(record, { [key]: value });
   }
   return { ok: true, record };
-}
-
-/** The attributes that flow to accounts; a change in any of them is a "mover" update. */
-export const directoryAttributeKeys = [
-  'givenName',
-  'familyName',
-  'preferredName',
-  'displayName',
-  'workEmail',
-  'employeeType',
-  'department',
-  'jobTitle',
-  'managerEmployeeId',
-  'location',
-] as const satisfies readonly (keyof HrRecord)[];
-
-export function changedDirectoryAttributes(before: HrRecord | undefined, after: HrRecord): string[] {
-  if (!before) return [];
-  return directoryAttributeKeys.filter((key) => before[key] !== after[key]);
-}
-
-/** Same HR content, ignoring the version stamp: a replay of a record that was already applied. */
-export function sameRecordContent(a: HrRecord, b: HrRecord): boolean {
-  const strip = ({ asOf: _asOf, ...rest }: HrRecord) => rest;
-  return stableJson(strip(a)) === stableJson(strip(b));
-}
-
-function stableJson(value: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(value).sort().map((key) => [key, value[key]]));
 }

@@ -1,5 +1,5 @@
 import type { AccountStatus, LifecyclePolicy, LifecycleState, ScheduledAction } from '../domain/lifecycle';
-import type { HrRecord } from '../domain/worker-record';
+import type { HrRecord } from '../domain/hr-record';
 
 /** Everything the entity workflow knows about a person; carried across continue-as-new. */
 export interface IdentitySnapshot {

@@ -16,7 +16,7 @@ import {
 import type { Activities } from '../activities';
 import type { Cause } from '../activities/types';
 import { describeRecordChange, planLifecycle, type LifecyclePlan } from '../domain/lifecycle';
-import { changedDirectoryAttributes, sameRecordContent } from '../domain/worker-record';
+import { changedDirectoryAttributes, sameRecordContent } from '../domain/hr-record';
 import { hrWritebackWorkflow } from './hr-writeback';
 import { initialSnapshot, latestAsOf, type IdentitySnapshot } from './identity-state';
 import {

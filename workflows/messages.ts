@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { LifecyclePolicy } from '../domain/lifecycle';
-import type { HrRecord } from '../domain/worker-record';
+import type { HrRecord } from '../domain/hr-record';
 import type { IdentitySnapshot } from './identity-state';
 
 // What the API and the worker agree on: message definitions, ids and search attributes.

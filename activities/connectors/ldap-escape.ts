@@ -35,9 +35,3 @@ export function escapeFilterValue(value: string): string {
   }
   return out;
 }
-
-/** Compares two DNs the way a directory does for our purposes: case and spacing after commas ignored. */
-export function sameDn(a: string, b: string): boolean {
-  const norm = (dn: string) => dn.replace(/,\s+/g, ',').toLowerCase();
-  return norm(a) === norm(b);
-}

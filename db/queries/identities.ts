@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { LifecycleState, ScheduledAction } from '../../domain/lifecycle';
-import type { HrRecord } from '../../domain/worker-record';
+import type { HrRecord } from '../../domain/hr-record';
 import type { DbOrTx } from '../client';
 import { accounts, identities } from '../schema';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { LifecyclePolicy } from '../../domain/lifecycle';
-import type { HrRecord } from '../../domain/worker-record';
+import type { HrRecord } from '../../domain/hr-record';
 
 /** Every accepted HR message, stored before Temporal hears of it; the relay delivers what is left. */
 export const hrInbox = pgTable(

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import type { HrRecord } from '../../domain/worker-record';
+import type { HrRecord } from '../../domain/hr-record';
 
 /** One row per person HR told us about: the last applied record and where their lifecycle stands. */
 export const identities = pgTable(

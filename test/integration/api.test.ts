@@ -205,12 +205,12 @@ describe('operations', () => {
     });
     const notReady = await offline.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect((await notReady.json()).checks.database).toBe('ok');
+    expect(((await notReady.json()) as any).checks.database).toBe('ok');
     await dead.close();
   });
 
   it('publishes an OpenAPI document generated from the routes, and a reference page', async () => {
-    const doc = await (await call('/openapi.json')).json();
+    const doc = (await (await call('/openapi.json')).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/workers/{employeeId}', '/v1/workers/batch', '/v1/identities', '/v1/identities/{employeeId}', '/v1/identities/{employeeId}/events', '/healthz', '/readyz']),

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { changedDirectoryAttributes, directoryAttributeKeys, sameRecordContent, type HrRecord } from '../../domain/hr-record';
 import {
-  changedDirectoryAttributes,
-  directoryAttributeKeys,
   formatIssues,
   resolveParsedRecord,
   resolveWorkerRecord,
-  sameRecordContent,
   workerRecordSchema,
   type DatePolicy,
-  type HrRecord,
   type Resolution,
 } from '../../domain/worker-record';
 
@@ -129,6 +126,26 @@ describe('resolveWorkerRecord: validation', () => {
 
   it('refuses a manager id that is not a valid employee id', () => {
     expect(paths(resolveWorkerRecord('E1001', body({ managerEmployeeId: 'boss man' }), policy))).toEqual(['managerEmployeeId']);
+  });
+
+  it.each([
+    ['givenName', 'Ada\u0000Lovelace'],
+    ['familyName', 'Love\nlace'],
+    ['preferredName', 'Ad\u001fa'],
+    ['displayName', 'Ada\u007f'],
+    ['department', 'R\u0007D'],
+    ['employeeType', 'employ\u001bee'],
+    ['jobTitle', 'Analyst \ud800'],
+  ])('refuses %s holding a control character or broken UTF-16', (field, value) => {
+    expect(errorsOf(resolveWorkerRecord('E1001', body({ [field]: value }), policy))).toEqual([{ path: field, message: 'must not contain control characters' }]);
+  });
+
+  it('accepts non-ASCII letters and astral characters in names', () => {
+    expect(resolved({ givenName: 'Zoë', familyName: '山田 😀' }).displayName).toBe('Zoë 山田 😀');
+  });
+
+  it.each(['givenName', 'familyName', 'employeeType'])('refuses a blank %s', (field) => {
+    expect(paths(resolveWorkerRecord('E1001', body({ [field]: '   ' }), policy))).toEqual([field]);
   });
 
   it('refuses text fields over their limits', () => {

@@ -1,0 +1,53 @@
+// The resolved HR record that workflows carry. No schema library and no time zone data here:
+// this module is bundled into the workflow sandbox.
+
+/** A validated record with its dates resolved to instants; this is what workflows receive. */
+export interface HrRecord {
+  employeeId: string;
+  asOf: number;
+  givenName: string;
+  familyName: string;
+  preferredName?: string;
+  displayName: string;
+  personalEmail?: string;
+  workEmail?: string;
+  employeeType: string;
+  department?: string;
+  jobTitle?: string;
+  managerEmployeeId?: string;
+  location?: string;
+  timeZone: string;
+  hireDate: string;
+  leaveDate?: string;
+  hireAt: number;
+  leaveAt?: number;
+}
+
+/** The attributes that flow to accounts; a change in any of them is a "mover" update. */
+export const directoryAttributeKeys = [
+  'givenName',
+  'familyName',
+  'preferredName',
+  'displayName',
+  'workEmail',
+  'employeeType',
+  'department',
+  'jobTitle',
+  'managerEmployeeId',
+  'location',
+] as const satisfies readonly (keyof HrRecord)[];
+
+export function changedDirectoryAttributes(before: HrRecord | undefined, after: HrRecord): string[] {
+  if (!before) return [];
+  return directoryAttributeKeys.filter((key) => before[key] !== after[key]);
+}
+
+/** Same HR content, ignoring the version stamp: a replay of a record that was already applied. */
+export function sameRecordContent(a: HrRecord, b: HrRecord): boolean {
+  const strip = ({ asOf: _asOf, ...rest }: HrRecord) => rest;
+  return stableJson(strip(a)) === stableJson(strip(b));
+}
+
+function stableJson(value: Record<string, unknown>): string {
+  return JSON.stringify(Object.keys(value).sort().map((key) => [key, value[key]]));
+}

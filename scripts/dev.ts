@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApiKey } from '../api/api-keys';
+import { createDb } from '../db/client';
+import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { ConfigError, loadConfig } from '../domain/config';
+import { isPortOpen } from './ports';
+import { startSlapd, type RunningSlapd } from './slapd';
+import { startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
+
+// `npm run dev`: everything Tenure needs on this machine, with local defaults — a Temporal
+// dev server with UI (state kept in .tenure/), a private slapd, the database, a worker and
+// the API — and the addresses and a development API key printed at the end.
+
+const root = join(import.meta.dirname, '..');
+const stateDir = join(root, '.tenure');
+const devLdapPassword = 'tenure-dev-only';
+
+// Short lifecycle durations so a demo shows pre-hire, day one and deletion in minutes.
+const devDefaults: Record<string, string> = {
+  TENURE_MODE: 'development',
+  TENURE_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/tenure',
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  TENURE_LDAP_URL: 'ldap://127.0.0.1:3389',
+  TENURE_LDAP_BIND_DN: 'cn=admin,dc=tenure,dc=test',
+  TENURE_LDAP_BIND_PASSWORD: devLdapPassword,
+  TENURE_LDAP_BASE_DN: 'dc=tenure,dc=test',
+  TENURE_PREHIRE_LEAD: 'PT2M',
+  TENURE_LEAVER_RETENTION: 'PT5M',
+  TENURE_API_PORT: '3000',
+};
+
+const env: Record<string, string | undefined> = { ...devDefaults, ...process.env };
+let config;
+try {
+  config = loadConfig(env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const log = (message: string) => console.log(`[dev] ${message}`);
+const children: ChildProcess[] = [];
+let temporal: RunningDevServer | undefined;
+let slapd: RunningSlapd | undefined;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+  await Promise.all([temporal?.stop(), slapd?.stop()]);
+  process.exit(code);
+}
+
+function startProcess(name: string, entry: string): void {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [entry], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `[${name}] ${line.replace(/^\[\w+\] /, '')}`)
+      .join('\n');
+  child.stdout?.on('data', (chunk: Buffer) => console.log(prefix(chunk)));
+  child.stderr?.on('data', (chunk: Buffer) => console.error(prefix(chunk)));
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (${code ?? signal}); stopping`);
+      void stopAll(1);
+    }
+  });
+  children.push(child);
+}
+
+process.once('SIGINT', () => void stopAll(0));
+process.once('SIGTERM', () => void stopAll(0));
+
+mkdirSync(stateDir, { recursive: true });
+const [temporalHost, temporalPort] = config.temporal.address.split(':');
+if (await isPortOpen(Number(temporalPort), temporalHost)) {
+  log(`using the Temporal server already at ${config.temporal.address}`);
+} else {
+  log('starting the Temporal dev server …');
+  temporal = await startTemporalDevServer({ port: Number(temporalPort), uiPort: Number(temporalPort) + 1000, dbFile: join(stateDir, 'temporal.db'), log });
+}
+
+const ldapPort = Number(new URL(config.ldap.url).port);
+if (await isPortOpen(ldapPort)) {
+  log(`using the LDAP server already at ${config.ldap.url}`);
+} else {
+  log('starting OpenLDAP (slapd) …');
+  slapd = await startSlapd({ dir: join(stateDir, 'slapd'), port: ldapPort, adminPassword: config.ldap.bindPassword });
+}
+
+await ensureDatabase(config.database.url);
+await migrateDatabase(config.database.url);
+const { db, close } = createDb(config.database.url, { max: 1 });
+const { key } = await createApiKey(db, { name: 'development', scopes: ['admin'], development: true, replace: true });
+await close();
+
+startProcess('worker', 'worker/main.ts');
+startProcess('api', 'api/server.ts');
+
+const api = `http://${config.api.host}:${config.api.port}`;
+console.log(`
+Tenure is running (development mode).
+  API              ${api}   (reference: ${api}/docs, OpenAPI: ${api}/openapi.json)
+  Temporal UI      http://127.0.0.1:${Number(temporalPort) + 1000}   (search: EmployeeId="E1001")
+  Temporal         ${config.temporal.address}, task queue ${config.temporal.taskQueue}
+  OpenLDAP         ${config.ldap.url}   bind ${config.ldap.bindDn} / ${devLdapPassword}
+  PostgreSQL       ${config.database.url.replace(/\/\/[^@]*@/, '//…@')}
+  Lifecycle        pre-hire lead ${config.lifecycle.prehireLead}, leaver retention ${config.lifecycle.leaverRetention}
+  Dev API key      ${key}
+                   (valid only while TENURE_MODE=development)
+
+Try:  npm run demo
+Stop: Ctrl-C
+`);
