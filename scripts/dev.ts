@@ -56,7 +56,7 @@ async function stopAll(code: number): Promise<never> {
 }
 
 function startProcess(name: string, entry: string): void {
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [entry], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()

@@ -33,7 +33,8 @@ import {
 } from './messages';
 
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  // LDAP and SQL steps take milliseconds; a worker that died mid-step is noticed after this.
+  startToCloseTimeout: '30 seconds',
   // Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
