@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys';
@@ -7,6 +6,7 @@ import { ensureDatabase, migrateDatabase } from '../db/migrate';
 import { ConfigError, loadConfig } from '../domain/config';
 import { isPortOpen } from './ports';
 import { startSlapd, type RunningSlapd } from './slapd';
+import { startTenureProcess, type TenureProcess } from './tenure-process';
 import { startTemporalDevServer, type RunningDevServer } from './temporal-dev-server';
 
 // `npm run dev`: everything Tenure needs on this machine, with local defaults — a Temporal
@@ -42,37 +42,35 @@ try {
 }
 
 const log = (message: string) => console.log(`[dev] ${message}`);
-const children: ChildProcess[] = [];
+const processes: TenureProcess[] = [];
 let temporal: RunningDevServer | undefined;
 let slapd: RunningSlapd | undefined;
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+  await Promise.all(processes.map((p) => p.kill()));
   await Promise.all([temporal?.stop(), slapd?.stop()]);
   process.exit(code);
 }
 
-function startProcess(name: string, entry: string): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (chunk: Buffer) =>
+function startProcess(name: string, entry: 'worker/main.ts' | 'api/server.ts'): void {
+  const prefix = (chunk: string) =>
     chunk
-      .toString()
       .split('\n')
       .filter(Boolean)
       .map((line) => `[${name}] ${line.replace(/^\[\w+\] /, '')}`)
       .join('\n');
-  child.stdout?.on('data', (chunk: Buffer) => console.log(prefix(chunk)));
-  child.stderr?.on('data', (chunk: Buffer) => console.error(prefix(chunk)));
-  child.once('exit', (code, signal) => {
+  const tenure = startTenureProcess(entry, env, {
+    onOutput: (chunk, stream) => (stream === 'stdout' ? console.log(prefix(chunk)) : console.error(prefix(chunk))),
+  });
+  tenure.child.once('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited (${code ?? signal}); stopping`);
       void stopAll(1);
     }
   });
-  children.push(child);
+  processes.push(tenure);
 }
 
 process.once('SIGINT', () => void stopAll(0));

@@ -13,6 +13,8 @@ export const slapdBinary = process.env.TENURE_SLAPD ?? '/usr/sbin/slapd';
 export interface SlapdOptions {
   dir: string;
   port: number;
+  /** Address to listen on; loopback unless a container must expose it. */
+  host?: string;
   suffix?: string;
   adminPassword: string;
 }
@@ -88,9 +90,10 @@ export async function startSlapd(options: SlapdOptions): Promise<RunningSlapd> {
   mkdirSync(join(options.dir, 'data'), { recursive: true });
   const confPath = join(options.dir, 'slapd.conf');
   writeFileSync(confPath, slapdConf(options.dir, suffix, adminDn, options.adminPassword), { mode: 0o600 });
-  const url = `ldap://127.0.0.1:${options.port}`;
+  const host = options.host ?? '127.0.0.1';
+  const url = `ldap://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port}`;
   // -d 0 keeps slapd in the foreground, so it dies with its parent's process group.
-  const child = spawn(slapdBinary, ['-d', '0', '-h', `${url}/`, '-f', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(slapdBinary, ['-d', '0', '-h', `ldap://${host}:${options.port}/`, '-f', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -99,7 +102,7 @@ export async function startSlapd(options: SlapdOptions): Promise<RunningSlapd> {
     child.once('exit', (code) => reject(new Error(`slapd exited with ${code}: ${stderr}`))),
   );
   exited.catch(() => {});
-  await Promise.race([waitForPort(options.port, 20_000), exited]);
+  await Promise.race([waitForPort(options.port, 20_000, host === '0.0.0.0' ? '127.0.0.1' : host), exited]);
   await seedDirectory(url, suffix, adminDn, options.adminPassword);
   return {
     url,

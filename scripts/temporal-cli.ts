@@ -58,3 +58,8 @@ export function ensureTemporalCli(log: (message: string) => void = console.log):
   }
   throw new Error(`could not build the Temporal CLI (${temporalCliVersions.join(', ')}); set TEMPORAL_CLI to a temporal binary`);
 }
+
+// `node --import tsx scripts/temporal-cli.ts` prints the binary's path, building it if needed (CI).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(ensureTemporalCli());
+}

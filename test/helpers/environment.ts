@@ -192,3 +192,20 @@ export function isLocked(entry: Entry): boolean {
   const value = entry.pwdAccountLockedTime;
   return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '';
 }
+
+/** The environment variables that point a process at this test file's world. */
+export function processEnv(env: TestEnvironment, extra: Record<string, string> = {}): Record<string, string> {
+  const { config } = env;
+  return {
+    TENURE_MODE: 'production',
+    TENURE_DATABASE_URL: config.database.url,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TENURE_TASK_QUEUE: config.temporal.taskQueue,
+    TENURE_LDAP_URL: config.ldap.url,
+    TENURE_LDAP_BIND_DN: config.ldap.bindDn,
+    TENURE_LDAP_BIND_PASSWORD: config.ldap.bindPassword,
+    TENURE_LDAP_BASE_DN: config.ldap.baseDn,
+    TENURE_EMAIL_DOMAIN: config.identity.emailDomain,
+    ...extra,
+  };
+}

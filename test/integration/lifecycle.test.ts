@@ -31,9 +31,14 @@ async function enteredAt(id: string, state: string): Promise<number> {
   return Date.parse((event as unknown as { occurredAt: string }).occurredAt);
 }
 
-async function canBind(dn: string): Promise<boolean> {
-  const password = 'correct horse battery staple';
+const password = 'correct horse battery staple';
+
+/** Note: OpenLDAP's ppolicy clears the lock whenever a password is set, so set it before a lock. */
+async function setPassword(dn: string): Promise<void> {
   await env.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [password] }) }));
+}
+
+async function canBind(dn: string): Promise<boolean> {
   const client = new LdapClient({ url: inject('ldap').url });
   try {
     await client.bind(dn, password);
@@ -80,7 +85,6 @@ describe('pre-hire and day one', () => {
     const disabled = await env.entry(id);
     expect(disabled && isLocked(disabled)).toBe(true);
     expect(prehire.accounts).toMatchObject([{ system: 'ldap', enabled: false, id: disabled!.dn }]);
-    expect(await canBind(disabled!.dn)).toBe(false);
 
     const active = await inState(id, 'active');
     const activatedAt = await enteredAt(id, 'active');
@@ -90,6 +94,7 @@ describe('pre-hire and day one', () => {
     expect(active.nextAction).toBeNull();
     const enabled = await env.entry(id);
     expect(isLocked(enabled!)).toBe(false);
+    await setPassword(enabled!.dn);
     expect(await canBind(enabled!.dn)).toBe(true);
   });
 
@@ -199,6 +204,8 @@ describe('leaver', () => {
     await env.put(id, record);
     await inState(id, 'active');
     const dn = (await env.entry(id))!.dn;
+    await setPassword(dn);
+    expect(await canBind(dn)).toBe(true);
     const shared = await addGroup(`shared-${id}`, [colleague, dn]);
     const solo = await addGroup(`solo-${id}`, [dn]);
 
@@ -214,6 +221,7 @@ describe('leaver', () => {
     expect(await enteredAt(id, 'terminated')).toBeGreaterThanOrEqual(leaveAt);
     expect(terminated.nextAction).toEqual({ action: 'delete', at: new Date(leaveAt + retentionMs).toISOString() });
     expect(isLocked((await env.entry(id))!)).toBe(true);
+    expect(await canBind(dn)).toBe(false);
     expect(await members(shared)).toEqual([colleague]);
     expect(await members(solo)).not.toContain(dn);
     const trail = await env.events(id);

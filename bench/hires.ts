@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { inArray, isNull, and, eq } from 'drizzle-orm';
+import { createApiKey } from '../api/api-keys';
+import { createDb } from '../db/client';
+import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { accounts, identities } from '../db/schema';
+import { freePort } from '../scripts/ports';
+import { startSlapd } from '../scripts/slapd';
+import { startTemporalDevServer } from '../scripts/temporal-dev-server';
+import { startTenureProcess } from '../scripts/tenure-process';
+
+// Posts N immediate hires to a real stack (Temporal dev server, slapd, PostgreSQL, API and
+// worker processes) and prints how fast they became active with an enabled LDAP entry.
+//   npm run bench:hires -- --n 1000 --concurrency 32 --workers 1
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '1' },
+  },
+});
+const n = Number(values.n);
+const concurrency = Number(values.concurrency);
+const workerCount = Number(values.workers);
+
+const dir = mkdtempSync(join(tmpdir(), 'tenure-bench-'));
+const temporal = await startTemporalDevServer({ port: await freePort() });
+const slapd = await startSlapd({ dir: join(dir, 'slapd'), port: await freePort(), adminPassword: 'bench' });
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/tenure_bench_${Date.now()}`;
+await ensureDatabase(databaseUrl);
+await migrateDatabase(databaseUrl);
+const { db, close } = createDb(databaseUrl);
+const { key } = await createApiKey(db, { name: 'bench', scopes: ['hr:write'] });
+
+const apiPort = await freePort();
+const env = {
+  TENURE_DATABASE_URL: databaseUrl,
+  TEMPORAL_ADDRESS: temporal.address,
+  TENURE_LDAP_URL: slapd.url,
+  TENURE_LDAP_BIND_DN: slapd.adminDn,
+  TENURE_LDAP_BIND_PASSWORD: 'bench',
+  TENURE_LDAP_BASE_DN: slapd.suffix,
+  TENURE_API_PORT: String(apiPort),
+};
+const processes = [startTenureProcess('api/server.ts', env), ...Array.from({ length: workerCount }, () => startTenureProcess('worker/main.ts', env))];
+const api = `http://127.0.0.1:${apiPort}`;
+
+async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+await until(async () => (await fetch(`${api}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'API ready');
+// Let the workers bundle their workflows and poll before the clock starts.
+await new Promise((resolve) => setTimeout(resolve, 8000));
+
+const ids = Array.from({ length: n }, (_, i) => `B${String(i).padStart(6, '0')}`);
+const sentAt = new Map<string, number>();
+const givenNames = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Tim'];
+const familyNames = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Smith', 'Hamilton', 'Berners-Lee'];
+let next = 0;
+const started = Date.now();
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    for (let i = next++; i < n; i = next++) {
+      const id = ids[i]!;
+      const body = {
+        asOf: new Date().toISOString(),
+        givenName: givenNames[i % givenNames.length],
+        familyName: familyNames[Math.floor(i / givenNames.length) % familyNames.length],
+        employeeType: 'employee',
+        department: `Dept ${i % 12}`,
+        hireDate: '2026-01-05',
+      };
+      sentAt.set(id, Date.now());
+      const res = await fetch(`${api}/v1/workers/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (res.status !== 202) throw new Error(`${id}: ${res.status} ${await res.text()}`);
+    }
+  }),
+);
+const accepted = Date.now();
+
+const enabledAt = new Map<string, number>();
+await until(async () => {
+  const rows = await db
+    .select({ employeeId: accounts.employeeId, updatedAt: accounts.updatedAt })
+    .from(accounts)
+    .innerJoin(identities, eq(identities.employeeId, accounts.employeeId))
+    .where(and(eq(accounts.enabled, true), isNull(accounts.deletedAt), eq(identities.state, 'active')));
+  for (const row of rows) if (!enabledAt.has(row.employeeId)) enabledAt.set(row.employeeId, row.updatedAt.getTime());
+  return enabledAt.size >= n;
+}, 30 * 60_000, 'all hires active');
+const finished = Math.max(...enabledAt.values());
+
+// Every hire must have its entry, enabled, in the directory.
+const { Client } = await import('ldapts');
+const ldap = new Client({ url: slapd.url });
+await ldap.bind(slapd.adminDn, 'bench');
+const { searchEntries } = await ldap.search(`ou=people,${slapd.suffix}`, { filter: '(employeeNumber=B*)', attributes: ['employeeNumber', 'pwdAccountLockedTime'] });
+await ldap.unbind();
+const enabledEntries = searchEntries.filter((e) => !e.pwdAccountLockedTime || (Array.isArray(e.pwdAccountLockedTime) && e.pwdAccountLockedTime.length === 0)).length;
+const identityCount = (await db.select({ id: identities.employeeId }).from(identities).where(inArray(identities.state, ['active']))).length;
+
+const latencies = ids.map((id) => enabledAt.get(id)! - sentAt.get(id)!).sort((a, b) => a - b);
+const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+console.log(`
+hires                         ${n} (concurrency ${concurrency}, ${workerCount} worker process${workerCount > 1 ? 'es' : ''})
+accepted by the API           ${(n / ((accepted - started) / 1000)).toFixed(1)} records/s
+became active with an entry   ${(n / ((finished - started) / 1000)).toFixed(1)} hires/s (${((finished - started) / 1000).toFixed(1)} s in all)
+request → enabled account     p50 ${percentile(50)} ms, p90 ${percentile(90)} ms, p99 ${percentile(99)} ms, max ${latencies[latencies.length - 1]} ms
+check                         ${identityCount} identities active, ${searchEntries.length} LDAP entries, ${enabledEntries} enabled
+`);
+
+await Promise.all(processes.map((p) => p.kill()));
+await close();
+const admin = createDb('postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });
+await admin.db.execute(`drop database if exists "${new URL(databaseUrl).pathname.slice(1)}" with (force)`);
+await admin.close();
+await Promise.all([temporal.stop(), slapd.stop()]);
+rmSync(dir, { recursive: true, force: true });
