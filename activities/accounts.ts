@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
-import { findIdentity, findLiveAccount, markAccountDeleted, saveLiveAccount, setIdentityNames } from '../db/queries/identities';
+import { findDirectReports, findIdentity, findLiveAccount, markAccountDeleted, saveLiveAccount, setIdentityNames } from '../db/queries/identities';
 import { findReservation, tryReserveUsername } from '../db/queries/username-reservations';
 import type { HrRecord } from '../domain/hr-record';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
@@ -124,11 +124,15 @@ export function createAccountActivities(deps: AccountDeps) {
         await setIdentityNames(tx, input.employeeId, username, workEmail);
         await appendAuditEvents(tx, events);
       });
-      return { username, workEmail, writeBack: deps.hrWritebackConfigured };
+      const reportsToNotify = before ? [] : await findDirectReports(db, input.employeeId);
+      return { username, workEmail, writeBack: deps.hrWritebackConfigured, reportsToNotify };
     },
 
-    /** Deletes the person's accounts everywhere; an account that is already gone counts as deleted. */
-    async deleteAccounts(input: { employeeId: string; cause: Cause }): Promise<void> {
+    /**
+     * Deletes the person's accounts everywhere; an account that is already gone counts as
+     * deleted. Answers the direct reports, whose manager reference now points nowhere.
+     */
+    async deleteAccounts(input: { employeeId: string; cause: Cause }): Promise<string[]> {
       const removed = await ldap.deletePerson(input.employeeId);
       const before = await findLiveAccount(db, input.employeeId, ldapSystem);
       const dn = removed?.dn ?? before?.externalId;
@@ -140,6 +144,7 @@ export function createAccountActivities(deps: AccountDeps) {
           ]);
         }
       });
+      return findDirectReports(db, input.employeeId);
     },
   };
 }

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { appendAuditEvents } from '../db/queries/audit';
 import { findInboxRow, markProcessed } from '../db/queries/hr-inbox';
-import { findDirectReports, updateLifecyclePosition, upsertIdentityRecord } from '../db/queries/identities';
+import { updateLifecyclePosition, upsertIdentityRecord } from '../db/queries/identities';
 import type { ApplyHrRecordInput, Cause, IgnoredDeliveryInput, RecordLifecycleStateInput } from './types';
 
 const identityStore = 'identity-store';
@@ -75,8 +75,5 @@ export function createIdentityStoreActivities({ db }: { db: Db }) {
       });
     },
 
-    async listDirectReports(input: { managerEmployeeId: string }): Promise<string[]> {
-      return findDirectReports(db, input.managerEmployeeId);
-    },
   };
 }

@@ -21,6 +21,8 @@ export interface EnsureAccountsResult {
   workEmail: string;
   /** A write-back webhook is configured. */
   writeBack: boolean;
+  /** Direct reports to tell, when this call created the person's first account. */
+  reportsToNotify: string[];
 }
 
 export interface RecordLifecycleStateInput {

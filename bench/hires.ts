@@ -21,6 +21,8 @@ const { values } = parseArgs({
     n: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
     workers: { type: 'string', default: '1' },
+    /** Write V8 CPU profiles of the worker processes into this directory. */
+    profile: { type: 'string' },
   },
 });
 const n = Number(values.n);
@@ -46,8 +48,20 @@ const env = {
   TENURE_LDAP_BASE_DN: slapd.suffix,
   TENURE_API_PORT: String(apiPort),
 };
-const processes = [startTenureProcess('api/server.ts', env), ...Array.from({ length: workerCount }, () => startTenureProcess('worker/main.ts', env))];
+const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+const processes = [
+  startTenureProcess('api/server.ts', env),
+  ...Array.from({ length: workerCount }, () => startTenureProcess('worker/main.ts', env, { nodeArgs })),
+];
 const api = `http://127.0.0.1:${apiPort}`;
+let finishing = false;
+for (const p of processes) {
+  p.child.once('exit', (code) => {
+    if (finishing) return;
+    console.error(`a Tenure process exited early (${code}):\n${p.output()}`);
+    process.exit(1);
+  });
+}
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -117,6 +131,7 @@ request → enabled account     p50 ${percentile(50)} ms, p90 ${percentile(90)} 
 check                         ${identityCount} identities active, ${searchEntries.length} LDAP entries, ${enabledEntries} enabled
 `);
 
+finishing = true;
 await Promise.all(processes.map((p) => p.kill()));
 await close();
 const admin = createDb('postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
+import { ensureDebianPackages } from './debian';
 import { waitForPort } from './ports';
 
 // A private OpenLDAP (Debian slapd) on a loopback port, for dev mode and tests: its own
@@ -28,27 +29,8 @@ export interface RunningSlapd {
   stop(): Promise<void>;
 }
 
-/** Installs Debian's slapd when it is missing and we may (root with apt-get); otherwise says how. */
 export function ensureSlapdInstalled(): void {
-  if (existsSync(slapdBinary)) return;
-  const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
-  if (!canInstall) {
-    throw new Error(`slapd not found at ${slapdBinary}. Install it with: sudo apt-get install slapd ldap-utils (or set TENURE_SLAPD)`);
-  }
-  console.log('[slapd] installing Debian slapd (the system service stays stopped) …');
-  const policy = '/usr/sbin/policy-rc.d';
-  const ownPolicy = !existsSync(policy);
-  // policy-rc.d exit 101 keeps the package from starting a system slapd on port 389.
-  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'slapd', 'ldap-utils']]) {
-      const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
-      if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
-    }
-  } finally {
-    if (ownPolicy) spawnSync('rm', ['-f', policy]);
-  }
+  ensureDebianPackages(['slapd', 'ldap-utils'], slapdBinary);
 }
 
 function ssha(password: string): string {

@@ -13,10 +13,10 @@ export interface TenureProcess {
 export function startTenureProcess(
   entry: 'worker/main.ts' | 'api/server.ts',
   env: Record<string, string | undefined>,
-  options: { onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void } = {},
+  options: { onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void; nodeArgs?: string[] } = {},
 ): TenureProcess {
   // One process (node with the tsx loader), so a kill reaches the program itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

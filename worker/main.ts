@@ -17,13 +17,14 @@ try {
 }
 const { db, close } = createDb(config.database.url);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const ldap = new LdapDirectory(config.ldap);
 const worker = await createTenureWorker({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   deps: {
     db,
-    ldap: new LdapDirectory(config.ldap),
+    ldap,
     usernamePolicy: config.usernamePolicy,
     emailDomain: config.identity.emailDomain,
     hrWebhook: config.hrWriteback.url ? { url: config.hrWriteback.url, secret: config.hrWriteback.secret } : undefined,
@@ -32,6 +33,7 @@ const worker = await createTenureWorker({
 });
 console.log(`[worker] polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
 await worker.run();
+await ldap.close();
 await connection.close();
 await close();
 console.log('[worker] stopped');

@@ -8,6 +8,7 @@ import {
   log,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -32,12 +33,18 @@ import {
   type IdentityWorkflowInput,
 } from './messages';
 
+// Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' } as const;
+
+/** Steps that reach connected systems: full activities, visible and retried on their own. */
 const acts = proxyActivities<Activities>({
   // LDAP and SQL steps take milliseconds; a worker that died mid-step is noticed after this.
   startToCloseTimeout: '30 seconds',
-  // Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  retry,
 });
+
+/** Identity-store bookkeeping: local activities, run inside the workflow task without a round trip. */
+const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
 
 /** Continue-as-new well before Temporal's history limits, even if the server does not suggest it. */
 const defaultMaxHistoryEvents = 5_000;
@@ -101,6 +108,7 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
   }
 
   await condition(allHandlersFinished);
+  if (managerChanged && s.accounts !== 'none') s.attributesStale = true;
   await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox });
 }
 
@@ -108,14 +116,14 @@ async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (
   s.policy = delivery.policy;
   const latest = latestAsOf(s);
   const ignore = (outcome: 'stale' | 'duplicate', reason: string) =>
-    acts.recordIgnoredDelivery({ employeeId: s.employeeId, inboxId: delivery.inboxId, outcome, reason, cause: cause(delivery.actor) });
+    store.recordIgnoredDelivery({ employeeId: s.employeeId, inboxId: delivery.inboxId, outcome, reason, cause: cause(delivery.actor) });
 
   if (delivery.kind === 'withdraw') {
     if (!s.record) return ignore('stale', 'withdrawal of a worker with no applied record');
     if (latest !== undefined && delivery.asOf < latest) return ignore('stale', 'withdrawal older than the current record');
     if (s.withdrawal) return ignore('duplicate', 'the record was already withdrawn');
     s.withdrawal = { asOf: delivery.asOf, at: Date.now() };
-    return acts.recordWithdrawal({ employeeId: s.employeeId, inboxId: delivery.inboxId, cause: cause(delivery.actor) });
+    return store.recordWithdrawal({ employeeId: s.employeeId, inboxId: delivery.inboxId, cause: cause(delivery.actor) });
   }
 
   const { record } = delivery;
@@ -137,7 +145,7 @@ async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (
   if (changed.length > 0 && s.accounts !== 'none') s.attributesStale = true;
   s.record = record;
   s.withdrawal = undefined;
-  await acts.applyHrRecord({ employeeId: s.employeeId, inboxId: delivery.inboxId, event, changed, cause: cause(delivery.actor) });
+  await store.applyHrRecord({ employeeId: s.employeeId, inboxId: delivery.inboxId, event, changed, cause: cause(delivery.actor) });
 }
 
 function isPermanent(error: unknown): error is ActivityFailure {
@@ -152,12 +160,12 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
     Date.now(),
     s.policy,
   );
-  const before = s.accounts;
   let lastError: string | undefined;
   let writeBack = false;
+  let reports: string[] = [];
   try {
     if (plan.accounts === 'none' && s.accounts !== 'none') {
-      await acts.deleteAccounts({ employeeId: s.employeeId, cause: cause(actor) });
+      reports = await acts.deleteAccounts({ employeeId: s.employeeId, cause: cause(actor) });
       s.accounts = 'none';
       s.attributesStale = false;
     } else if (
@@ -175,6 +183,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
       s.username = result.username;
       s.workEmail = result.workEmail;
       writeBack = result.writeBack;
+      reports = result.reportsToNotify;
     }
   } catch (error) {
     if (!isPermanent(error)) throw error;
@@ -185,15 +194,18 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   if (lastError === undefined) {
     s.state = plan.state;
     s.previousLeaveAt = plan.previousLeaveAt;
+  } else {
+    // Nothing changed in the systems: keep the state, but make the failure visible.
+    s.state ??= 'pending';
   }
   s.next = plan.next;
   s.lastError = lastError;
   const { stored } = s;
   if (s.state && (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError)) {
-    await acts.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });
+    await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });
     s.stored = { state: s.state, nextAt: s.next?.at, lastError };
   }
-  if ((before === 'none') !== (s.accounts === 'none')) await notifyReports(s);
+  await notifyReports(reports);
   if (writeBack && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
     const target = { username: s.username, workEmail: s.workEmail };
     await startChild(hrWritebackWorkflow, {
@@ -206,8 +218,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
 }
 
 /** Reports whose manager entry appeared or went refresh their manager reference. */
-async function notifyReports(s: IdentitySnapshot): Promise<void> {
-  const reports = await acts.listDirectReports({ managerEmployeeId: s.employeeId });
+async function notifyReports(reports: string[]): Promise<void> {
   await Promise.all(
     reports.map(async (employeeId) => {
       try {

@@ -58,7 +58,11 @@ const permanentLock = '000001010000Z';
 const lockAttribute = 'pwdAccountLockedTime';
 const placeholderMember = 'cn=empty-membership-placeholder';
 
-const resultCode = (error: unknown): number | undefined => (error as { code?: unknown }).code as number | undefined;
+/** The LDAP result code of a directory's answer; undefined for socket errors (whose code is a string). */
+function resultCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
 
 function values(entry: Entry, name: string): string[] {
   const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -69,16 +73,49 @@ function values(entry: Entry, name: string): string[] {
 }
 
 export class LdapDirectory {
-  constructor(readonly settings: LdapSettings) {}
+  /** Bound connections shared round-robin; LDAP multiplexes concurrent operations on each. */
+  private readonly pool: (Promise<Client> | undefined)[];
+  private turn = 0;
+
+  constructor(
+    readonly settings: LdapSettings,
+    poolSize = 4,
+  ) {
+    this.pool = new Array<Promise<Client> | undefined>(poolSize).fill(undefined);
+  }
+
+  private async connect(): Promise<Client> {
+    // autoRebind: a connection the server dropped comes back bound on the next operation.
+    const client = new Client({ url: this.settings.url, timeout: 15_000, connectTimeout: 5_000, strictDN: false, autoRebind: true });
+    await client.bind(this.settings.bindDn, this.settings.bindPassword);
+    return client;
+  }
 
   async session<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: this.settings.url, timeout: 15_000, connectTimeout: 5_000, strictDN: false });
+    const slot = this.turn++ % this.pool.length;
+    const pooled = (this.pool[slot] ??= this.connect());
+    let client: Client;
     try {
-      await client.bind(this.settings.bindDn, this.settings.bindPassword);
-      return await work(client);
-    } finally {
-      await client.unbind().catch(() => {});
+      client = await pooled;
+    } catch (error) {
+      this.pool[slot] = undefined;
+      throw error;
     }
+    try {
+      return await work(client);
+    } catch (error) {
+      // A result code is the directory's answer; anything else may be a broken connection.
+      if (resultCode(error) === undefined && this.pool[slot] === pooled) {
+        this.pool[slot] = undefined;
+        void client.unbind().catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const clients = this.pool.splice(0, this.pool.length, ...new Array<undefined>(this.pool.length).fill(undefined));
+    await Promise.all(clients.map(async (c) => (await c?.catch(() => undefined))?.unbind().catch(() => {})));
   }
 
   personDn(username: string): string {

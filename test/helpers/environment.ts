@@ -163,6 +163,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     entry: (employeeId: string): Promise<Entry | undefined> => directory.findByAnchor(employeeId),
     async stop() {
       await stopWorker();
+      await directory.close();
       await connection.close();
       await admin.unbind();
       await close();
