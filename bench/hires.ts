@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { inArray, isNull, and, eq } from 'drizzle-orm';
-import { createApiKey } from '../api/api-keys';
-import { createDb } from '../db/client';
-import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { Client as LdapClient } from 'ldapts';
 import { accounts, identities } from '../db/schema';
-import { freePort } from '../scripts/ports';
-import { startSlapd } from '../scripts/slapd';
-import { startTemporalDevServer } from '../scripts/temporal-dev-server';
-import { startTenureProcess } from '../scripts/tenure-process';
+import { startLocalStack } from '../scripts/local-stack';
 
 // Posts N immediate hires to a real stack (Temporal dev server, slapd, PostgreSQL, API and
 // worker processes) and prints how fast they became active with an enabled LDAP entry.
@@ -29,39 +21,9 @@ const n = Number(values.n);
 const concurrency = Number(values.concurrency);
 const workerCount = Number(values.workers);
 
-const dir = mkdtempSync(join(tmpdir(), 'tenure-bench-'));
-const temporal = await startTemporalDevServer({ port: await freePort() });
-const slapd = await startSlapd({ dir: join(dir, 'slapd'), port: await freePort(), adminPassword: 'bench' });
-const databaseUrl = `postgres://postgres@127.0.0.1:5432/tenure_bench_${Date.now()}`;
-await ensureDatabase(databaseUrl);
-await migrateDatabase(databaseUrl);
-const { db, close } = createDb(databaseUrl);
-const { key } = await createApiKey(db, { name: 'bench', scopes: ['hr:write'] });
-
-const apiPort = await freePort();
-const env = {
-  TENURE_DATABASE_URL: databaseUrl,
-  TEMPORAL_ADDRESS: temporal.address,
-  TENURE_LDAP_URL: slapd.url,
-  TENURE_LDAP_BIND_DN: slapd.adminDn,
-  TENURE_LDAP_BIND_PASSWORD: 'bench',
-  TENURE_LDAP_BASE_DN: slapd.suffix,
-  TENURE_API_PORT: String(apiPort),
-};
 const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
-const processes = [
-  startTenureProcess('api/server.ts', env),
-  ...Array.from({ length: workerCount }, () => startTenureProcess('worker/main.ts', env, { nodeArgs })),
-];
-const api = `http://127.0.0.1:${apiPort}`;
-let finishing = false;
-for (const p of processes) {
-  p.child.once('exit', (code) => {
-    if (finishing) return;
-    console.error(`a Tenure process exited early (${code}):\n${p.output()}`);
-    process.exit(1);
-  });
-}
+const stack = await startLocalStack({ workers: workerCount, workerNodeArgs: nodeArgs });
+const { api, key, db, slapd } = stack;
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -70,10 +32,6 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number, what: str
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-await until(async () => (await fetch(`${api}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'API ready');
-// Let the workers bundle their workflows and poll before the clock starts.
-await new Promise((resolve) => setTimeout(resolve, 8000));
-
 const ids = Array.from({ length: n }, (_, i) => `B${String(i).padStart(6, '0')}`);
 const sentAt = new Map<string, number>();
 const givenNames = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Tim'];
@@ -106,20 +64,19 @@ await until(async () => {
     .select({ employeeId: accounts.employeeId, updatedAt: accounts.updatedAt })
     .from(accounts)
     .innerJoin(identities, eq(identities.employeeId, accounts.employeeId))
-    .where(and(eq(accounts.enabled, true), isNull(accounts.deletedAt), eq(identities.state, 'active')));
+    .where(and(eq(accounts.enabled, true), isNull(accounts.deletedAt), eq(identities.state, 'active'), inArray(accounts.employeeId, ids)));
   for (const row of rows) if (!enabledAt.has(row.employeeId)) enabledAt.set(row.employeeId, row.updatedAt.getTime());
   return enabledAt.size >= n;
 }, 30 * 60_000, 'all hires active');
 const finished = Math.max(...enabledAt.values());
 
 // Every hire must have its entry, enabled, in the directory.
-const { Client } = await import('ldapts');
-const ldap = new Client({ url: slapd.url });
-await ldap.bind(slapd.adminDn, 'bench');
+const ldap = new LdapClient({ url: slapd.url });
+await ldap.bind(slapd.adminDn, slapd.password);
 const { searchEntries } = await ldap.search(`ou=people,${slapd.suffix}`, { filter: '(employeeNumber=B*)', attributes: ['employeeNumber', 'pwdAccountLockedTime'] });
 await ldap.unbind();
 const enabledEntries = searchEntries.filter((e) => !e.pwdAccountLockedTime || (Array.isArray(e.pwdAccountLockedTime) && e.pwdAccountLockedTime.length === 0)).length;
-const identityCount = (await db.select({ id: identities.employeeId }).from(identities).where(inArray(identities.state, ['active']))).length;
+const identityCount = (await db.select({ id: identities.employeeId }).from(identities).where(and(inArray(identities.employeeId, ids), eq(identities.state, 'active')))).length;
 
 const latencies = ids.map((id) => enabledAt.get(id)! - sentAt.get(id)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
@@ -131,11 +88,4 @@ request → enabled account     p50 ${percentile(50)} ms, p90 ${percentile(90)} 
 check                         ${identityCount} identities active, ${searchEntries.length} LDAP entries, ${enabledEntries} enabled
 `);
 
-finishing = true;
-await Promise.all(processes.map((p) => p.kill()));
-await close();
-const admin = createDb('postgres://postgres@127.0.0.1:5432/postgres', { max: 1 });
-await admin.db.execute(`drop database if exists "${new URL(databaseUrl).pathname.slice(1)}" with (force)`);
-await admin.close();
-await Promise.all([temporal.stop(), slapd.stop()]);
-rmSync(dir, { recursive: true, force: true });
+await stack.stop();

@@ -1,0 +1,75 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { startLocalStack } from './local-stack';
+
+// Records real identity-workflow histories into test/replay/histories. The replay test runs
+// today's workflow code against them, so a change that would break running workflows (a
+// non-deterministic edit) fails in CI. Re-record only when such a break is intended and
+// versioned: `npm run tenure:record-histories`.
+
+const out = join(import.meta.dirname, '..', 'test', 'replay', 'histories');
+const stack = await startLocalStack({ env: { TENURE_PREHIRE_LEAD: 'PT2S', TENURE_LEAVER_RETENTION: 'PT3S' } });
+const headers = { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' };
+let stamp = Date.now();
+const asOf = () => new Date(stamp++).toISOString();
+const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const base = { givenName: 'Replay', familyName: 'Person', employeeType: 'employee', department: 'Engineering', timeZone: 'Europe/Berlin' };
+
+async function put(id: string, record: Record<string, unknown>) {
+  const res = await fetch(`${stack.api}/v1/workers/${id}`, { method: 'PUT', headers, body: JSON.stringify({ asOf: asOf(), ...base, ...record }) });
+  if (res.status !== 202) throw new Error(`${id}: ${res.status} ${await res.text()}`);
+}
+async function state(id: string): Promise<string | undefined> {
+  const res = await fetch(`${stack.api}/v1/identities/${id}`, { headers });
+  return res.ok ? ((await res.json()) as { state: string }).state : undefined;
+}
+async function until(id: string, wanted: string) {
+  const deadline = Date.now() + 60_000;
+  while ((await state(id)) !== wanted) {
+    if (Date.now() > deadline) throw new Error(`${id} never became ${wanted}`);
+    await sleep(200);
+  }
+}
+
+try {
+  // A hire, a move, a leave and the deletion after retention.
+  await put('R-LIFE', { hireDate: '2024-01-08', jobTitle: 'Engineer' });
+  await until('R-LIFE', 'active');
+  await put('R-LIFE', { hireDate: '2024-01-08', jobTitle: 'Senior Engineer' });
+  await put('R-LIFE', { hireDate: '2024-01-08', jobTitle: 'Senior Engineer', leaveDate: inMs(1500) });
+  await until('R-LIFE', 'deleted');
+
+  // Pre-hire inside the lead time, then the offer is rescinded.
+  await put('R-CANCEL', { hireDate: inMs(1500) });
+  await until('R-CANCEL', 'prehire');
+  await fetch(`${stack.api}/v1/workers/R-CANCEL`, { method: 'DELETE', headers });
+  await until('R-CANCEL', 'cancelled');
+
+  // A report before the manager, a stale record, and a rehire within retention.
+  await put('R-REPORT', { hireDate: '2024-01-08', managerEmployeeId: 'R-BOSS' });
+  await until('R-REPORT', 'active');
+  await put('R-BOSS', { givenName: 'Boss', hireDate: '2020-01-06' });
+  await until('R-BOSS', 'active');
+  await sleep(1000);
+  await fetch(`${stack.api}/v1/workers/R-REPORT`, { method: 'PUT', headers, body: JSON.stringify({ asOf: '2000-01-01T00:00:00Z', ...base, hireDate: '2024-01-08' }) });
+  await put('R-REPORT', { hireDate: '2024-01-08', managerEmployeeId: 'R-BOSS', leaveDate: inMs(1000) });
+  await until('R-REPORT', 'terminated');
+  await put('R-REPORT', { hireDate: inMs(2500), managerEmployeeId: 'R-BOSS' });
+  await until('R-REPORT', 'active');
+
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
+  mkdirSync(out, { recursive: true });
+  for (const id of ['R-LIFE', 'R-CANCEL', 'R-REPORT', 'R-BOSS']) {
+    const history = await client.workflow.getHandle(`identity-${id}`).fetchHistory();
+    // Binary protobuf: the exact bytes the server keeps, with no JSON conversion in between.
+    writeFileSync(join(out, `identity-${id}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
+    console.log(`recorded identity-${id} (${history.events?.length} events)`);
+  }
+  await connection.close();
+} finally {
+  await stack.stop();
+}
