@@ -129,12 +129,15 @@ describe('Temporal unreachable', () => {
     const delivery = { client: env.client, taskQueue: env.taskQueue, timeoutMs: 5000 };
     const relay = startRelay(env.db, delivery, { intervalMs: 200, graceMs: 0, batchSize: 50, now: () => new Date() });
     try {
-      const identity = await active(id);
-      expect(identity.jobTitle).toBe('Second');
+      await active(id);
+      await waitFor(async () => (await env.identity(id))?.jobTitle === 'Second', { what: 'the second record applied' });
     } finally {
       await relay.stop();
     }
-    const after = await env.db.select().from(hrInbox).where(eq(hrInbox.employeeId, id)).orderBy(hrInbox.id);
+    const after = await waitFor(async () => {
+      const rows = await env.db.select().from(hrInbox).where(eq(hrInbox.employeeId, id)).orderBy(hrInbox.id);
+      return rows.every((r) => r.outcome) ? rows : undefined;
+    });
     expect(after.map((r) => r.outcome)).toEqual(['applied', 'applied']);
     expect((await env.events(id)).filter((e) => e.kind.startsWith('record.')).map((e) => e.kind)).toEqual(['record.hire', 'record.move']);
     await deadConnection.close();
