@@ -6,13 +6,15 @@ import { startLocalStack } from '../scripts/local-stack';
 
 // Posts N immediate hires to a real stack (Temporal dev server, slapd, PostgreSQL, API and
 // worker processes) and prints how fast they became active with an enabled LDAP entry.
-//   npm run bench:hires -- --n 1000 --concurrency 32 --workers 1
+//   npm run bench:hires -- --n 1000 [--concurrency 32] [--workers 1] [--rate 10] [--profile DIR]
 
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
     workers: { type: 'string', default: '1' },
+    /** Post at most this many records per second (default: as fast as the API answers). */
+    rate: { type: 'string' },
     /** Write V8 CPU profiles of the worker processes into this directory. */
     profile: { type: 'string' },
   },
@@ -20,6 +22,7 @@ const { values } = parseArgs({
 const n = Number(values.n);
 const concurrency = Number(values.concurrency);
 const workerCount = Number(values.workers);
+const rate = values.rate ? Number(values.rate) : undefined;
 
 const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 const stack = await startLocalStack({ workers: workerCount, workerNodeArgs: nodeArgs });
@@ -42,6 +45,10 @@ await Promise.all(
   Array.from({ length: concurrency }, async () => {
     for (let i = next++; i < n; i = next++) {
       const id = ids[i]!;
+      if (rate) {
+        const due = started + (i * 1000) / rate;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
       const body = {
         asOf: new Date().toISOString(),
         givenName: givenNames[i % givenNames.length],
@@ -81,7 +88,7 @@ const identityCount = (await db.select({ id: identities.employeeId }).from(ident
 const latencies = ids.map((id) => enabledAt.get(id)! - sentAt.get(id)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
 console.log(`
-hires                         ${n} (concurrency ${concurrency}, ${workerCount} worker process${workerCount > 1 ? 'es' : ''})
+hires                         ${n} (concurrency ${concurrency}${rate ? `, offered at ${rate}/s` : ''}, ${workerCount} worker process${workerCount > 1 ? 'es' : ''})
 accepted by the API           ${(n / ((accepted - started) / 1000)).toFixed(1)} records/s
 became active with an entry   ${(n / ((finished - started) / 1000)).toFixed(1)} hires/s (${((finished - started) / 1000).toFixed(1)} s in all)
 request → enabled account     p50 ${percentile(50)} ms, p90 ${percentile(90)} ms, p99 ${percentile(99)} ms, max ${latencies[latencies.length - 1]} ms
