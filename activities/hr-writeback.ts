@@ -1,6 +1,6 @@
 import type { Db } from '../db/client';
 import { appendAuditEvents } from '../db/queries/audit';
-import { postWebhook, type WebhookSettings } from './connectors/hr-webhook';
+import { postWebhook, type WebhookSettings } from './connectors/signed-webhook';
 import type { HrWritebackInput } from './types';
 
 export function createHrWritebackActivities(deps: { db: Db; webhook?: WebhookSettings; now: () => Date }) {

@@ -32,6 +32,8 @@ const configSchema = z.strictObject({
       port: z.coerce.number().int().min(0).max(65535).default(3000),
       maxBodyBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
       relayIntervalMs: z.coerce.number().int().positive().default(1000),
+      /** Where outside systems reach this API (callbacks of custom extensions); default http://host:port. */
+      publicUrl: z.url().optional(),
     })
     .prefault({}),
   lifecycle: z
@@ -41,6 +43,8 @@ const configSchema = z.strictObject({
       hireLocalTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).default('06:00'),
       leaveLocalTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).default('18:00'),
       defaultTimeZone: z.string().refine(isValidTimeZone, { error: 'expected an IANA time zone' }).default('UTC'),
+      /** YAML lifecycle workflow definitions loaded (and versioned) when the API starts. */
+      workflowsDir: z.string().optional(),
     })
     .prefault({}),
   identity: z
@@ -75,6 +79,16 @@ const configSchema = z.strictObject({
       secret: z.string().optional(),
     })
     .prefault({}),
+  mail: z
+    .strictObject({
+      smtpUrl: z.string().regex(/^smtps?:\/\//, { error: 'expected smtp:// or smtps://' }).default('smtp://127.0.0.1:2525'),
+      from: z.string().min(3).default('Tenure <tenure@example.com>'),
+      organizationName: z.string().min(1).default('Example Corp'),
+      defaultLocale: z.string().min(2).default('en-GB'),
+    })
+    .prefault({}),
+  /** Endpoints lifecycle tasks may call, each with the secret that signs the calls both ways. */
+  customExtensions: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.strictObject({ url: z.url(), secret: z.string().min(16) })).default({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
@@ -84,6 +98,7 @@ export interface TenureConfig extends RawConfig {
   datePolicy: DatePolicy;
   usernamePolicy: UsernamePolicy;
   ldap: RawConfig['ldap'] & { peopleDn: string; groupsDn: string };
+  api: RawConfig['api'] & { publicUrl: string };
 }
 
 /** Environment variable → path in the configuration. */
@@ -97,6 +112,7 @@ export const environmentOverrides = {
   TENURE_API_PORT: 'api.port',
   TENURE_MAX_BODY_BYTES: 'api.maxBodyBytes',
   TENURE_RELAY_INTERVAL_MS: 'api.relayIntervalMs',
+  TENURE_PUBLIC_URL: 'api.publicUrl',
   TENURE_PREHIRE_LEAD: 'lifecycle.prehireLead',
   TENURE_LEAVER_RETENTION: 'lifecycle.leaverRetention',
   TENURE_HIRE_LOCAL_TIME: 'lifecycle.hireLocalTime',
@@ -113,9 +129,17 @@ export const environmentOverrides = {
   TENURE_LDAP_GROUPS_DN: 'ldap.groupsDn',
   TENURE_HR_WRITEBACK_URL: 'hrWriteback.url',
   TENURE_HR_WRITEBACK_SECRET: 'hrWriteback.secret',
+  TENURE_LIFECYCLE_WORKFLOWS_DIR: 'lifecycle.workflowsDir',
+  TENURE_SMTP_URL: 'mail.smtpUrl',
+  TENURE_MAIL_FROM: 'mail.from',
+  TENURE_ORGANIZATION_NAME: 'mail.organizationName',
+  TENURE_MAIL_LOCALE: 'mail.defaultLocale',
+  TENURE_CUSTOM_EXTENSIONS: 'customExtensions',
 } as const;
 
 const listSettings = new Set(['identity.usernamePatterns']);
+/** Settings given as JSON in their variable. */
+const jsonSettings = new Set(['customExtensions']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -155,6 +179,14 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
   for (const [variable, path] of Object.entries(environmentOverrides)) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
+    if (jsonSettings.has(path)) {
+      try {
+        setPath(merged, path, JSON.parse(value));
+      } catch {
+        throw new ConfigError([`${path} (${variable}): not valid JSON`]);
+      }
+      continue;
+    }
     setPath(merged, path, listSettings.has(path) ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
   }
   const parsed = configSchema.safeParse(merged);
@@ -172,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
   const raw = parsed.data;
   return {
     ...raw,
+    api: { ...raw.api, publicUrl: (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, '') },
     ldap: {
       ...raw.ldap,
       peopleDn: raw.ldap.peopleDn ?? `ou=people,${raw.ldap.baseDn}`,

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { LdapDirectory } from '../activities/connectors/ldap';
 import { createDb } from '../db/client';
 import { ConfigError, loadConfig } from '../domain/config';
 import { createTenureWorker } from './create-worker';
+import { activityDeps } from './deps';
 
-// The worker process: runs identity workflows and their activities. Start as many as you like.
+// The worker process: runs identity workflows, lifecycle runs and their activities. Start as many as you like.
 
 let config;
 try {
@@ -17,23 +18,15 @@ try {
 }
 const { db, close } = createDb(config.database.url);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const ldap = new LdapDirectory(config.ldap);
-const worker = await createTenureWorker({
-  connection,
-  namespace: config.temporal.namespace,
-  taskQueue: config.temporal.taskQueue,
-  deps: {
-    db,
-    ldap,
-    usernamePolicy: config.usernamePolicy,
-    emailDomain: config.identity.emailDomain,
-    hrWebhook: config.hrWriteback.url ? { url: config.hrWriteback.url, secret: config.hrWriteback.secret } : undefined,
-    now: () => new Date(),
-  },
-});
+// Activities that signal other workflows use a client of their own.
+const clientConnection = await Connection.connect({ address: config.temporal.address });
+const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+const { deps, close: closeDeps } = activityDeps(config, db, temporal);
+const worker = await createTenureWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps });
 console.log(`[worker] polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
 await worker.run();
-await ldap.close();
+await closeDeps();
+await clientConnection.close();
 await connection.close();
 await close();
 console.log('[worker] stopped');

@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LifecyclePolicy } from '../domain/lifecycle';
 import type { HrRecord } from '../domain/hr-record';
 import type { IdentitySnapshot } from './identity-state';
@@ -40,9 +40,41 @@ export const hrRecordSignal = defineSignal<[HrDelivery]>('hrRecord');
 export const managerAccountChangedSignal = defineSignal<[]>('managerAccountChanged');
 export const identityStateQuery = defineQuery<IdentitySnapshot>('identityState');
 
+/** Lifecycle workflow definitions changed: plan this person's runs again. */
+export const lifecycleDefinitionsChangedSignal = defineSignal<[]>('lifecycleDefinitionsChanged');
+
+export interface OnDemandRun {
+  definitionId: string;
+  /** Unique per request, so a repeated request starts no second run. */
+  requestId: string;
+  requestedBy: string;
+}
+/** Run a lifecycle workflow for this person now (on-demand). */
+export const runLifecycleWorkflowSignal = defineSignal<[OnDemandRun]>('runLifecycleWorkflow');
+
+export interface GroupMembershipChange {
+  group: string;
+  change: 'added' | 'removed';
+  /** Unique per change (run and task), for the runs it triggers. */
+  key: string;
+}
+/** A lifecycle task changed the person's group memberships. */
+export const groupMembershipChangedSignal = defineSignal<[GroupMembershipChange]>('groupMembershipChanged');
+
+export interface ResumeTask {
+  taskId: string;
+  outcome: 'completed' | 'failed';
+  message?: string;
+}
+/** A custom extension that was launched and waited for reports back. */
+export const resumeTaskUpdate = defineUpdate<{ accepted: true }, [ResumeTask]>('resumeTask');
+
+export const lifecycleRunWorkflowId = (definitionId: string, employeeId: string, suffix: string): string => `lifecycle-${definitionId}-${employeeId}-${suffix}`;
+
 export const employeeIdSearchAttribute = defineSearchAttributeKey('EmployeeId', SearchAttributeType.KEYWORD);
 export const lifecycleStateSearchAttribute = defineSearchAttributeKey('LifecycleState', SearchAttributeType.KEYWORD);
 export const departmentSearchAttribute = defineSearchAttributeKey('Department', SearchAttributeType.KEYWORD);
+export const lifecycleWorkflowSearchAttribute = defineSearchAttributeKey('LifecycleWorkflow', SearchAttributeType.KEYWORD);
 
-/** Registered on the dev server at start; a production cluster needs the same three. */
-export const searchAttributeNames = ['EmployeeId', 'LifecycleState', 'Department'] as const;
+/** Registered on the dev server at start; a production cluster needs the same ones. */
+export const searchAttributeNames = ['EmployeeId', 'LifecycleState', 'Department', 'LifecycleWorkflow'] as const;

@@ -10,6 +10,13 @@ export interface LdapSettings {
   bindPassword: string;
   baseDn: string;
   peopleDn: string;
+  groupsDn: string;
+}
+
+export interface LdapGroup {
+  dn: string;
+  name: string;
+  memberAttribute: 'member' | 'uniqueMember';
 }
 
 /** Attributes Tenure owns on a person entry; anything else on the entry is left alone. */
@@ -46,7 +53,7 @@ export interface EnsureResult {
 export class DirectoryConflictError extends Error {
   constructor(
     message: string,
-    readonly code: 'username-taken' | 'missing-container',
+    readonly code: 'username-taken' | 'missing-container' | 'unknown-group' | 'no-account',
   ) {
     super(message);
     this.name = 'DirectoryConflictError';
@@ -254,6 +261,65 @@ export class LdapDirectory {
       // groupOfNames needs one member: the last person out leaves a placeholder behind.
       await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
     }
+  }
+
+  /** Locks or unlocks the person's entry without touching anything else. */
+  async setLocked(employeeId: string, locked: boolean): Promise<string> {
+    return this.session(async (client) => {
+      const entry = await this.findByAnchor(employeeId, client);
+      if (!entry) throw new DirectoryConflictError(`no entry with employeeNumber ${employeeId}`, 'no-account');
+      const isLocked = values(entry, lockAttribute).length > 0;
+      if (isLocked !== locked) {
+        await client.modify(
+          entry.dn,
+          locked
+            ? new Change({ operation: 'replace', modification: new Attribute({ type: lockAttribute, values: [permanentLock] }) })
+            : new Change({ operation: 'delete', modification: new Attribute({ type: lockAttribute }) }),
+        );
+      }
+      return entry.dn;
+    });
+  }
+
+  /** Finds a group by its cn under the groups container, or by its full DN. */
+  async findGroup(nameOrDn: string): Promise<LdapGroup | undefined> {
+    return this.session(async (client) => {
+      const groupFilter = '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))';
+      const isDn = /^[A-Za-z][\w-]*=/.test(nameOrDn) && nameOrDn.includes(',');
+      let entries: Entry[];
+      try {
+        ({ searchEntries: entries } = isDn
+          ? await client.search(nameOrDn, { scope: 'base', filter: groupFilter, attributes: ['cn', 'objectClass'] })
+          : await client.search(this.settings.groupsDn, { scope: 'sub', filter: `(&${groupFilter}(cn=${escapeFilterValue(nameOrDn)}))`, attributes: ['cn', 'objectClass'] }));
+      } catch (error) {
+        if (resultCode(error) === 32) return undefined;
+        throw error;
+      }
+      const entry = entries[0];
+      if (!entry) return undefined;
+      const classes = values(entry, 'objectClass').map((c) => c.toLowerCase());
+      return { dn: entry.dn, name: values(entry, 'cn')[0] ?? nameOrDn, memberAttribute: classes.includes('groupofuniquenames') ? 'uniqueMember' : 'member' };
+    });
+  }
+
+  /** Adds a member; one already there counts as added, and a placeholder left by the last leaver goes. */
+  async addMember(group: LdapGroup, memberDn: string): Promise<void> {
+    await this.session(async (client) => {
+      try {
+        await client.modify(group.dn, new Change({ operation: 'add', modification: new Attribute({ type: group.memberAttribute, values: [memberDn] }) }));
+      } catch (error) {
+        if (resultCode(error) !== 20) throw error; // attributeOrValueExists
+      }
+      try {
+        await client.modify(group.dn, new Change({ operation: 'delete', modification: new Attribute({ type: group.memberAttribute, values: [placeholderMember] }) }));
+      } catch (error) {
+        if (resultCode(error) !== 16) throw error; // no placeholder there
+      }
+    });
+  }
+
+  async removeMemberFrom(group: LdapGroup, memberDn: string): Promise<void> {
+    await this.session((client) => this.removeMember(client, group.dn, group.memberAttribute, memberDn));
   }
 
   /** Deletes the person's entry (after leaving every group); answers the DN, or undefined if none was left. */

@@ -4,3 +4,4 @@ export * from './audit-events';
 export * from './hr-inbox';
 export * from './identities';
 export * from './username-reservations';
+export * from './lifecycle-workflows';

@@ -3,7 +3,6 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
 import { inject } from 'vitest';
-import { LdapDirectory } from '../../activities/connectors/ldap';
 import { escapeDnValue } from '../../activities/connectors/ldap-escape';
 import { createApiKey } from '../../api/api-keys';
 import { createApp } from '../../api/app';
@@ -12,7 +11,8 @@ import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { loadConfig, type TenureConfig } from '../../domain/config';
 import type { WorkerRecordInput } from '../../domain/worker-record';
 import { createTenureWorker } from '../../worker/create-worker';
-import type { WebhookSettings } from '../../activities/connectors/hr-webhook';
+import { activityDeps } from '../../worker/deps';
+import type { WebhookSettings } from '../../activities/connectors/signed-webhook';
 
 // One test file's world: its own database, its own LDAP subtree and task queue, a worker
 // running in-process against the shared Temporal dev server, and the real API app.
@@ -94,17 +94,10 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     ...options.env,
   });
   const { db, close } = createDb(config.database.url);
-  const directory = new LdapDirectory(config.ldap);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection });
-  const deps = {
-    db,
-    ldap: directory,
-    usernamePolicy: config.usernamePolicy,
-    emailDomain: config.identity.emailDomain,
-    hrWebhook: options.hrWebhook,
-    now: () => new Date(),
-  };
+  const { deps, close: closeDeps } = activityDeps(config, db, client, { hrWebhook: options.hrWebhook });
+  const directory = deps.ldap;
   let stopWorker = async () => {};
   if (options.worker !== false) {
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -163,7 +156,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     entry: (employeeId: string): Promise<Entry | undefined> => directory.findByAnchor(employeeId),
     async stop() {
       await stopWorker();
-      await directory.close();
+      await closeDeps();
       await connection.close();
       await admin.unbind();
       await close();

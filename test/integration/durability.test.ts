@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPayload } from '../../activities/connectors/hr-webhook';
+import { signPayload } from '../../activities/connectors/signed-webhook';
 import { createApp } from '../../api/app';
 import { relayOnce, startRelay } from '../../api/hr-inbox-relay';
 import { hrInbox } from '../../db/schema';

@@ -39,7 +39,7 @@ describe('loadConfig: defaults', () => {
     expect(config.mode).toBe('production');
     expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/tenure' });
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'tenure-lifecycle' });
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000, maxBodyBytes: 4 * 1024 * 1024, relayIntervalMs: 1000 });
+    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000, maxBodyBytes: 4 * 1024 * 1024, relayIntervalMs: 1000, publicUrl: 'http://127.0.0.1:3000' });
     expect(config.hrWriteback).toEqual({});
   });
 
@@ -118,6 +118,11 @@ describe('loadConfig: environment', () => {
     expect(config.hrWriteback.url).toBe('https://hr.example.com/hook');
   });
 
+  it('refuses custom extensions that are not JSON, naming the variable', () => {
+    expect(() => loadConfig({ TENURE_CUSTOM_EXTENSIONS: '{nope' })).toThrow(/customExtensions \(TENURE_CUSTOM_EXTENSIONS\): not valid JSON/);
+    expect(() => loadConfig({ TENURE_CUSTOM_EXTENSIONS: '{"x":{"url":"https://x","secret":"short"}}' })).toThrow(/customExtensions\.x\.secret/);
+  });
+
   it('keeps explicit people and groups DNs', () => {
     const config = loadConfig({ TENURE_LDAP_BASE_DN: 'dc=acme,dc=org', TENURE_LDAP_PEOPLE_DN: 'ou=staff,dc=acme,dc=org', TENURE_LDAP_GROUPS_DN: 'ou=teams,dc=acme,dc=org' });
     expect(config.ldap).toMatchObject({ peopleDn: 'ou=staff,dc=acme,dc=org', groupsDn: 'ou=teams,dc=acme,dc=org' });
@@ -134,6 +139,7 @@ describe('loadConfig: environment', () => {
       TENURE_API_PORT: ['8080', 8080],
       TENURE_MAX_BODY_BYTES: ['1024', 1024],
       TENURE_RELAY_INTERVAL_MS: ['250', 250],
+      TENURE_PUBLIC_URL: ['https://tenure.acme.org', 'https://tenure.acme.org'],
       TENURE_PREHIRE_LEAD: ['P3D', 'P3D'],
       TENURE_LEAVER_RETENTION: ['P90D', 'P90D'],
       TENURE_HIRE_LOCAL_TIME: ['08:30', '08:30'],
@@ -150,6 +156,15 @@ describe('loadConfig: environment', () => {
       TENURE_LDAP_GROUPS_DN: ['ou=teams,dc=acme,dc=org', 'ou=teams,dc=acme,dc=org'],
       TENURE_HR_WRITEBACK_URL: ['https://hr.acme.org/hook', 'https://hr.acme.org/hook'],
       TENURE_HR_WRITEBACK_SECRET: ['hook-secret', 'hook-secret'],
+      TENURE_LIFECYCLE_WORKFLOWS_DIR: ['/etc/tenure/workflows', '/etc/tenure/workflows'],
+      TENURE_SMTP_URL: ['smtps://mail.acme.org:465', 'smtps://mail.acme.org:465'],
+      TENURE_MAIL_FROM: ['Acme IT <it@acme.org>', 'Acme IT <it@acme.org>'],
+      TENURE_ORGANIZATION_NAME: ['Acme', 'Acme'],
+      TENURE_MAIL_LOCALE: ['de-DE', 'de-DE'],
+      TENURE_CUSTOM_EXTENSIONS: [
+        '{"itsm":{"url":"https://itsm.acme.org/hook","secret":"0123456789abcdef"}}',
+        { itsm: { url: 'https://itsm.acme.org/hook', secret: '0123456789abcdef' } },
+      ],
     };
     const env = Object.fromEntries(Object.entries(samples).map(([variable, [value]]) => [variable, value]));
     const config = loadConfig(env);

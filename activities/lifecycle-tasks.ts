@@ -1,0 +1,260 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../db/client';
+import { savePass } from '../db/queries/access-passes';
+import { appendAuditEvents } from '../db/queries/audit';
+import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
+import { findIdentity, findLiveAccount, saveLiveAccount, type IdentityRow } from '../db/queries/identities';
+import { findTaskRun } from '../db/queries/lifecycle-runs';
+import type { MailTemplate, TaskType } from '../domain/lifecycle-workflows';
+import { mailRecipients } from '../domain/lifecycle-workflows';
+import { defaultTemplates, formatDate, renderTemplate } from '../domain/mail-templates';
+import { ldapSystem } from './accounts';
+import { DirectoryConflictError, type LdapDirectory, type LdapGroup } from './connectors/ldap';
+import { MailRejectedError, type Mailer } from './connectors/mailer';
+import { postWebhook, WebhookError } from './connectors/signed-webhook';
+
+// What lifecycle tasks do. Each is safe to repeat: mail and passes are sent once per run and
+// task, group and account changes converge.
+
+export interface LifecycleTaskDeps {
+  db: Db;
+  ldap: LdapDirectory;
+  mailer: Mailer;
+  mail: { organizationName: string; defaultLocale: string };
+  extensions: Record<string, { url: string; secret: string }>;
+  publicUrl: string;
+  now: () => Date;
+}
+
+export interface TaskContext {
+  runId: string;
+  taskId: string;
+  employeeId: string;
+  requestedBy: string;
+}
+
+const permanent = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** Unambiguous characters (no 0/O, 1/I/L) for passes read aloud or typed from a phone. */
+const passAlphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+export function generatePass(): string {
+  const bytes = randomBytes(16);
+  const chars = [...bytes].map((b) => passAlphabet[b % passAlphabet.length]).join('');
+  return chars.match(/.{4}/g)!.join('-');
+}
+
+export function hashPass(salt: string, pass: string): string {
+  return createHash('sha256').update(salt).update(pass.replace(/-/g, '').toUpperCase()).digest('hex');
+}
+
+export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
+  const { db, ldap, mailer } = deps;
+
+  async function person(employeeId: string): Promise<IdentityRow> {
+    const identity = await findIdentity(db, employeeId);
+    if (!identity) throw permanent('IdentityMissing', `no identity ${employeeId}`);
+    return identity;
+  }
+
+  async function templateValues(identity: IdentityRow, locale: string, previous: Record<string, string | undefined> = {}) {
+    const record = identity.record;
+    const manager = record.managerEmployeeId ? await findIdentity(db, record.managerEmployeeId) : undefined;
+    const previousManager = previous.managerEmployeeId ? await findIdentity(db, previous.managerEmployeeId) : undefined;
+    return {
+      values: {
+        employeeId: identity.employeeId,
+        displayName: record.displayName,
+        givenName: record.preferredName ?? record.givenName,
+        familyName: record.familyName,
+        preferredName: record.preferredName,
+        username: identity.username ?? undefined,
+        workEmail: identity.workEmail ?? record.workEmail,
+        personalEmail: record.personalEmail,
+        jobTitle: record.jobTitle,
+        department: record.department,
+        location: record.location,
+        hireDate: formatDate(record.hireAt, locale, record.timeZone),
+        leaveDate: formatDate(record.leaveAt, locale, record.timeZone),
+        managerDisplayName: manager?.displayName,
+        managerGivenName: manager ? (manager.preferredName ?? manager.givenName) : undefined,
+        managerEmail: manager?.workEmail ?? undefined,
+        previousDepartment: previous.department,
+        previousJobTitle: previous.jobTitle,
+        previousManagerDisplayName: previousManager?.displayName,
+        organizationName: deps.mail.organizationName,
+      } as Record<string, string | undefined>,
+      manager,
+    };
+  }
+
+  /** The address a task's mail goes to: the person's (work, else personal) or their manager's. */
+  function recipient(type: TaskType, identity: IdentityRow, manager: IdentityRow | undefined): string {
+    if (mailRecipients[type] === 'person') {
+      const to = identity.workEmail ?? identity.record.workEmail ?? identity.record.personalEmail;
+      if (!to) throw permanent('NoRecipient', `${identity.employeeId} has no email address yet`);
+      return to;
+    }
+    if (!manager) throw permanent('NoRecipient', `${identity.employeeId} has no manager in Tenure`);
+    if (!manager.workEmail) throw permanent('NoRecipient', `manager ${manager.employeeId} has no work email yet`);
+    return manager.workEmail;
+  }
+
+  async function send(context: TaskContext, to: string, message: { subject: string; body: string }, locale: string): Promise<string> {
+    try {
+      return await mailer.send({ to, subject: message.subject, text: message.body, locale, messageId: `<${context.runId}.${context.taskId}@tenure>` });
+    } catch (error) {
+      if (error instanceof MailRejectedError) throw permanent('MailRejected', `${to}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** A task that already sent its mail (an earlier attempt got this far) does not send again. */
+  async function alreadySent(context: TaskContext): Promise<Record<string, unknown> | undefined> {
+    const task = await findTaskRun(db, context.runId, context.taskId);
+    return task?.output?.messageId ? task.output : undefined;
+  }
+
+  async function ldapDn(employeeId: string): Promise<string> {
+    const account = await findLiveAccount(db, employeeId, ldapSystem);
+    if (!account) throw permanent('NoAccount', `${employeeId} has no directory account`);
+    return account.externalId;
+  }
+
+  async function resolveGroups(names: string[]): Promise<LdapGroup[]> {
+    const groups: LdapGroup[] = [];
+    for (const name of names) {
+      const group = await ldap.findGroup(name);
+      if (!group) throw permanent('UnknownGroup', `no group "${name}" in the directory`);
+      groups.push(group);
+    }
+    return groups;
+  }
+
+  const audit = (context: TaskContext, kind: string, summary: string, details: Record<string, unknown>) =>
+    appendAuditEvents(db, [
+      { employeeId: context.employeeId, kind, actor: `lifecycle:${context.runId}`, system: ldapSystem, summary, details, workflowId: context.runId, idempotencyKey: `${context.runId}:${context.taskId}:${kind}` },
+    ]);
+
+  return {
+    async sendLifecycleMail(input: TaskContext & { type: TaskType; template?: MailTemplate; previous?: Record<string, string | undefined> }): Promise<Record<string, unknown>> {
+      const sent = await alreadySent(input);
+      if (sent) return sent;
+      const template = input.template ?? defaultTemplates[input.type];
+      if (!template) throw permanent('BadTemplate', `no template for ${input.type}`);
+      const locale = template.locale ?? deps.mail.defaultLocale;
+      const identity = await person(input.employeeId);
+      const { values, manager } = await templateValues(identity, locale, input.previous);
+      const to = recipient(input.type, identity, manager);
+      const messageId = await send(input, to, renderTemplate(template, values), locale);
+      return { messageId, to };
+    },
+
+    /** Issues a pass, keeps only its salted hash, and mails it to the manager; the pass itself goes nowhere else. */
+    async issueTemporaryAccessPass(input: TaskContext & { lifetimeMs: number; oneTime: boolean; template?: MailTemplate }): Promise<Record<string, unknown>> {
+      const sent = await alreadySent(input);
+      if (sent) return sent;
+      const template = input.template ?? defaultTemplates['generate-temporary-access-pass']!;
+      const locale = template.locale ?? deps.mail.defaultLocale;
+      const identity = await person(input.employeeId);
+      const { values, manager } = await templateValues(identity, locale);
+      const to = recipient('generate-temporary-access-pass', identity, manager);
+      const pass = generatePass();
+      const salt = randomBytes(16).toString('hex');
+      const expiresAt = new Date(deps.now().getTime() + input.lifetimeMs);
+      await savePass(db, { id: randomUUID(), employeeId: input.employeeId, salt, hash: hashPass(salt, pass), oneTime: input.oneTime, expiresAt, runId: input.runId, taskId: input.taskId });
+      const message = renderTemplate(template, { ...values, temporaryAccessPass: pass, temporaryAccessPassExpiresAt: formatDate(expiresAt.getTime(), locale, identity.record.timeZone, true) });
+      const messageId = await send(input, to, message, locale);
+      await appendAuditEvents(db, [
+        { employeeId: input.employeeId, kind: 'access-pass.issued', actor: `lifecycle:${input.runId}`, system: 'tenure', summary: `temporary access pass sent to ${to}, valid until ${expiresAt.toISOString()}`, details: { expiresAt: expiresAt.toISOString(), oneTime: input.oneTime, to }, workflowId: input.runId, idempotencyKey: `${input.runId}:${input.taskId}:access-pass` },
+      ]);
+      return { messageId, to, expiresAt: expiresAt.toISOString(), oneTime: input.oneTime };
+    },
+
+    async setAccountEnabled(input: TaskContext & { enabled: boolean }): Promise<Record<string, unknown>> {
+      const account = await findLiveAccount(db, input.employeeId, ldapSystem);
+      if (!account) throw permanent('NoAccount', `${input.employeeId} has no directory account`);
+      try {
+        await ldap.setLocked(input.employeeId, !input.enabled);
+      } catch (error) {
+        if (error instanceof DirectoryConflictError) throw permanent('NoAccount', error.message);
+        throw error;
+      }
+      await saveLiveAccount(db, { ...account, enabled: input.enabled });
+      await audit(input, input.enabled ? 'account.enabled' : 'account.disabled', `${input.enabled ? 'enabled' : 'disabled'} ${account.externalId}`, { dn: account.externalId });
+      return { dn: account.externalId, enabled: input.enabled };
+    },
+
+    /** Adds or removes the person's directory account to or from groups, mirrored in the identity store. */
+    async changeGroupMemberships(input: TaskContext & { add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
+      const dn = await ldapDn(input.employeeId);
+      const added: string[] = [];
+      const removed: string[] = [];
+      for (const group of await resolveGroups(input.add ?? [])) {
+        await ldap.addMember(group, dn);
+        await recordMemberships(db, [{ employeeId: input.employeeId, system: ldapSystem, groupDn: group.dn, groupName: group.name, addedByRun: input.runId }]);
+        added.push(group.name);
+      }
+      if (input.removeAll) {
+        const left = await ldap.removeMemberships(dn);
+        await forgetMemberships(db, input.employeeId, ldapSystem);
+        removed.push(...left);
+      } else {
+        const groups = await resolveGroups(input.remove ?? []);
+        for (const group of groups) {
+          await ldap.removeMemberFrom(group, dn);
+          removed.push(group.name);
+        }
+        await forgetMemberships(db, input.employeeId, ldapSystem, groups.map((g) => g.dn));
+      }
+      if (added.length > 0) await audit(input, 'membership.added', `added ${dn} to ${added.join(', ')}`, { dn, groups: added });
+      if (removed.length > 0) await audit(input, 'membership.removed', `removed ${dn} from ${removed.length} group(s)`, { dn, groups: removed });
+      return { added, removed };
+    },
+
+    /** Calls a configured endpoint with a signed payload; launch-and-wait gives it a signed way back. */
+    async callCustomExtension(input: TaskContext & { extension: string; mode: 'launch-and-continue' | 'launch-and-wait'; timeoutMs: number }): Promise<Record<string, unknown>> {
+      const extension = deps.extensions[input.extension];
+      if (!extension) throw permanent('UnknownExtension', `no custom extension "${input.extension}" is configured`);
+      const identity = await person(input.employeeId);
+      const record = identity.record;
+      const payload = {
+        runId: input.runId,
+        taskId: input.taskId,
+        mode: input.mode,
+        employee: {
+          employeeId: identity.employeeId,
+          displayName: record.displayName,
+          username: identity.username,
+          workEmail: identity.workEmail,
+          department: record.department ?? null,
+          jobTitle: record.jobTitle ?? null,
+          managerEmployeeId: record.managerEmployeeId ?? null,
+          state: identity.state,
+          hireAt: new Date(record.hireAt).toISOString(),
+          leaveAt: record.leaveAt === undefined ? null : new Date(record.leaveAt).toISOString(),
+        },
+        ...(input.mode === 'launch-and-wait'
+          ? {
+              callback: {
+                url: `${deps.publicUrl}/v1/lifecycle-runs/${encodeURIComponent(input.runId)}/tasks/${encodeURIComponent(input.taskId)}/resume`,
+                expiresAt: new Date(deps.now().getTime() + input.timeoutMs).toISOString(),
+              },
+            }
+          : {}),
+      };
+      try {
+        await postWebhook({ url: extension.url, secret: extension.secret }, payload, deps.now());
+      } catch (error) {
+        const status = error instanceof WebhookError ? error.status : undefined;
+        // A 4xx (other than timeout or throttling) is the endpoint refusing this call: retrying will not help.
+        if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+          throw permanent('ExtensionRefused', (error as Error).message);
+        }
+        throw error;
+      }
+      return { extension: input.extension, mode: input.mode };
+    },
+  };
+}

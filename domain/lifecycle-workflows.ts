@@ -1,0 +1,312 @@
+import { z } from 'zod';
+import { parseRule, RuleSyntaxError } from './rules';
+import { isLocalTime, parseExactDuration } from './time';
+
+// Lifecycle workflow definitions: data that says which tasks run for whom and when. Validated
+// here when saved (API or YAML), so a run never meets a definition it cannot carry out.
+
+export const lifecycleCategories = ['joiner', 'mover', 'leaver'] as const;
+
+export const runStatuses = ['queued', 'in_progress', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+export const taskStatuses = ['queued', 'in_progress', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+export type LifecycleCategory = (typeof lifecycleCategories)[number];
+
+/** Attributes a scope rule and an attribute-change trigger may name. */
+export const personAttributes = [
+  'employeeId',
+  'givenName',
+  'familyName',
+  'preferredName',
+  'displayName',
+  'employeeType',
+  'department',
+  'jobTitle',
+  'managerEmployeeId',
+  'location',
+  'timeZone',
+  'workEmail',
+  'personalEmail',
+  'username',
+  'state',
+  'hireDate',
+  'leaveDate',
+] as const;
+export type PersonAttribute = (typeof personAttributes)[number];
+
+/** Placeholders a mail template may use. */
+export const templatePlaceholders = [
+  'employeeId',
+  'displayName',
+  'givenName',
+  'familyName',
+  'preferredName',
+  'username',
+  'workEmail',
+  'personalEmail',
+  'jobTitle',
+  'department',
+  'location',
+  'hireDate',
+  'leaveDate',
+  'managerDisplayName',
+  'managerGivenName',
+  'managerEmail',
+  'previousDepartment',
+  'previousJobTitle',
+  'previousManagerDisplayName',
+  'organizationName',
+] as const;
+const tapPlaceholders = ['temporaryAccessPass', 'temporaryAccessPassExpiresAt'] as const;
+
+const placeholderPattern = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+export function templateProblems(text: string, allowed: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const match of text.matchAll(placeholderPattern)) {
+    if (!allowed.includes(match[1]!)) problems.push(`unknown placeholder {{${match[1]}}} (known: ${allowed.join(', ')})`);
+  }
+  const stray = text.replace(placeholderPattern, '');
+  if (/\{\{|\}\}/.test(stray)) problems.push('a "{{" or "}}" that is not a placeholder');
+  return problems;
+}
+
+/** An ISO 8601 duration, negative with a leading "-" (before the instant). */
+export const signedDurationSchema = z.string().superRefine((value, ctx) => {
+  try {
+    parseSignedDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+export function parseSignedDuration(value: string): number {
+  return value.startsWith('-') ? -parseExactDuration(value.slice(1)) : parseExactDuration(value.replace(/^\+/, ''));
+}
+
+const durationSchema = z.string().superRefine((value, ctx) => {
+  try {
+    parseExactDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const triggerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('time'),
+    on: z.enum(['hireDate', 'leaveDate', 'created']),
+    offset: signedDurationSchema.default('P0D'),
+    /** Run at this local time on the day the offset lands on, in the person's time zone. */
+    localTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('attribute-change'),
+    attributes: z.array(z.enum(personAttributes)).min(1),
+    from: z.record(z.enum(personAttributes), z.string()).optional(),
+    to: z.record(z.enum(personAttributes), z.string()).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('group-change'),
+    change: z.enum(['added', 'removed']),
+    group: z.string().min(1),
+  }),
+  z.strictObject({ type: z.literal('on-demand') }),
+]);
+export type Trigger = z.output<typeof triggerSchema>;
+
+const templateSchema = z.strictObject({
+  subject: z.string().min(1).max(500),
+  body: z.string().min(1).max(50_000),
+  /** BCP 47 locale for dates in the message, e.g. en-GB or de-DE. */
+  locale: z.string().min(2).max(35).optional(),
+});
+export type MailTemplate = z.output<typeof templateSchema>;
+
+const emailArgs = z.strictObject({ template: templateSchema.optional() }).prefault({});
+const groupArgs = z.strictObject({ groups: z.array(z.string().min(1)).min(1) });
+
+export const taskTypes = {
+  'send-welcome-email': emailArgs,
+  'send-onboarding-reminder': emailArgs,
+  'notify-manager-of-move': emailArgs,
+  'email-manager-before-last-day': emailArgs,
+  'email-manager-on-last-day': emailArgs,
+  'email-manager-after-last-day': emailArgs,
+  'generate-temporary-access-pass': z
+    .strictObject({
+      lifetime: durationSchema.default('PT1H'),
+      oneTime: z.boolean().default(true),
+      template: templateSchema.optional(),
+    })
+    .prefault({}),
+  'enable-account': z.strictObject({}).prefault({}),
+  'disable-account': z.strictObject({}).prefault({}),
+  'delete-account': z.strictObject({}).prefault({}),
+  'add-to-groups': groupArgs,
+  'remove-from-groups': groupArgs,
+  'remove-from-all-groups': z.strictObject({}).prefault({}),
+  'run-custom-extension': z.strictObject({
+    extension: z.string().min(1),
+    mode: z.enum(['launch-and-continue', 'launch-and-wait']).default('launch-and-continue'),
+    timeout: durationSchema.default('PT1H'),
+  }),
+} as const;
+export type TaskType = keyof typeof taskTypes;
+export const taskTypeNames = Object.keys(taskTypes) as TaskType[];
+
+/** Who receives each built-in mail. */
+export const mailRecipients: Partial<Record<TaskType, 'person' | 'manager'>> = {
+  'send-welcome-email': 'person',
+  'send-onboarding-reminder': 'manager',
+  'notify-manager-of-move': 'manager',
+  'email-manager-before-last-day': 'manager',
+  'email-manager-on-last-day': 'manager',
+  'email-manager-after-last-day': 'manager',
+  'generate-temporary-access-pass': 'manager',
+};
+
+const taskEntrySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64).optional(),
+  type: z.enum(taskTypeNames as [TaskType, ...TaskType[]]),
+  name: z.string().max(200).optional(),
+  enabled: z.boolean().default(true),
+  continueOnError: z.boolean().default(false),
+  args: z.unknown().optional(),
+});
+
+export interface LifecycleTask {
+  id: string;
+  type: TaskType;
+  name: string;
+  enabled: boolean;
+  continueOnError: boolean;
+  args: Record<string, unknown>;
+}
+
+export const definitionIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-", e.g. onboard-new-hire' })
+  .max(64);
+
+const definitionInputSchema = z.strictObject({
+  id: definitionIdSchema,
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  category: z.enum(lifecycleCategories),
+  enabled: z.boolean().default(true),
+  trigger: triggerSchema,
+  scope: z.string().max(4000).optional(),
+  caseSensitive: z.boolean().default(false),
+  catchUp: durationSchema.default('P3D'),
+  tasks: z.array(taskEntrySchema).min(1).max(500),
+});
+export type DefinitionInput = z.input<typeof definitionInputSchema>;
+
+/** A saved definition: every default filled in, task arguments parsed. */
+export interface LifecycleDefinition {
+  id: string;
+  name: string;
+  description?: string;
+  category: LifecycleCategory;
+  enabled: boolean;
+  trigger: Trigger;
+  scope?: string;
+  caseSensitive: boolean;
+  catchUp: string;
+  tasks: LifecycleTask[];
+}
+
+export interface DefinitionVersion extends LifecycleDefinition {
+  version: number;
+}
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export interface ValidationContext {
+  /** Custom extensions configured on this installation. */
+  extensions: readonly string[];
+}
+
+export type DefinitionResult = { ok: true; definition: LifecycleDefinition } | { ok: false; errors: FieldProblem[] };
+
+const path = (parts: readonly PropertyKey[]) => parts.map(String).join('.') || '(definition)';
+
+function issues(error: z.ZodError, prefix: PropertyKey[] = []): FieldProblem[] {
+  return error.issues.flatMap((issue) => {
+    const keys = (issue as { keys?: string[] }).keys;
+    return issue.code === 'unrecognized_keys' && keys
+      ? keys.map((key) => ({ path: path([...prefix, ...issue.path, key]), message: 'unknown field' }))
+      : [{ path: path([...prefix, ...issue.path]), message: issue.message }];
+  });
+}
+
+/** Checks a definition as an administrator wrote it, and fills in every default. */
+export function validateDefinition(input: unknown, context: ValidationContext): DefinitionResult {
+  const parsed = definitionInputSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: issues(parsed.error) };
+  const raw = parsed.data;
+  const errors: FieldProblem[] = [];
+
+  if (raw.scope !== undefined) {
+    try {
+      parseRule(raw.scope, { attributes: personAttributes });
+    } catch (error) {
+      if (!(error instanceof RuleSyntaxError)) throw error;
+      errors.push({ path: 'scope', message: error.message });
+    }
+  }
+  const categoryTriggers: Record<LifecycleCategory, Trigger['type'][]> = {
+    joiner: ['time', 'on-demand', 'group-change'],
+    mover: ['attribute-change', 'group-change', 'on-demand', 'time'],
+    leaver: ['time', 'on-demand', 'group-change', 'attribute-change'],
+  };
+  if (!categoryTriggers[raw.category].includes(raw.trigger.type)) {
+    errors.push({ path: 'trigger.type', message: `a ${raw.category} workflow cannot use a ${raw.trigger.type} trigger` });
+  }
+
+  const tasks: LifecycleTask[] = [];
+  const seen = new Set<string>();
+  raw.tasks.forEach((task, index) => {
+    const id = task.id ?? `task-${index + 1}`;
+    if (seen.has(id)) errors.push({ path: `tasks.${index}.id`, message: `duplicate task id "${id}"` });
+    seen.add(id);
+    const args = taskTypes[task.type].safeParse(task.args ?? {});
+    if (!args.success) {
+      errors.push(...issues(args.error, ['tasks', index, 'args']));
+      return;
+    }
+    const data = args.data as Record<string, unknown>;
+    const template = data.template as MailTemplate | undefined;
+    if (template) {
+      const allowed = task.type === 'generate-temporary-access-pass' ? [...templatePlaceholders, ...tapPlaceholders] : templatePlaceholders;
+      for (const field of ['subject', 'body'] as const) {
+        for (const message of templateProblems(template[field], allowed)) errors.push({ path: `tasks.${index}.args.template.${field}`, message });
+      }
+      if (task.type === 'generate-temporary-access-pass' && !/\{\{\s*temporaryAccessPass\s*\}\}/.test(template.body)) {
+        errors.push({ path: `tasks.${index}.args.template.body`, message: 'must include {{temporaryAccessPass}}' });
+      }
+      if (template.locale) {
+        try {
+          new Intl.DateTimeFormat(template.locale);
+        } catch {
+          errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
+        }
+      }
+    }
+    if (task.type === 'run-custom-extension' && !context.extensions.includes(data.extension as string)) {
+      errors.push({
+        path: `tasks.${index}.args.extension`,
+        message: `no custom extension "${String(data.extension)}" is configured${context.extensions.length ? ` (configured: ${context.extensions.join(', ')})` : ''}`,
+      });
+    }
+    tasks.push({ id, type: task.type, name: task.name ?? task.type, enabled: task.enabled, continueOnError: task.continueOnError, args: data });
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  const { tasks: _tasks, ...rest } = raw;
+  return { ok: true, definition: { ...rest, tasks } };
+}

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from '../activities';
+import { LdapDirectory } from '../activities/connectors/ldap';
+import { Mailer } from '../activities/connectors/mailer';
+import type { Db } from '../db/client';
+import type { TenureConfig } from '../domain/config';
+
+/** The connectors and settings activities use, built from configuration; `close` releases them. */
+export function activityDeps(config: TenureConfig, db: Db, temporal: Client, overrides: Partial<ActivityDeps> = {}): { deps: ActivityDeps; close: () => Promise<void> } {
+  const ldap = overrides.ldap ?? new LdapDirectory(config.ldap);
+  const mailer = overrides.mailer ?? new Mailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from });
+  const deps: ActivityDeps = {
+    db,
+    ldap,
+    mailer,
+    temporal,
+    usernamePolicy: config.usernamePolicy,
+    emailDomain: config.identity.emailDomain,
+    hrWebhook: config.hrWriteback.url ? { url: config.hrWriteback.url, secret: config.hrWriteback.secret } : undefined,
+    mail: { organizationName: config.mail.organizationName, defaultLocale: config.mail.defaultLocale },
+    extensions: config.customExtensions,
+    publicUrl: config.api.publicUrl,
+    now: () => new Date(),
+    ...overrides,
+  };
+  return {
+    deps,
+    close: async () => {
+      mailer.close();
+      await ldap.close();
+    },
+  };
+}
