@@ -2,10 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
 import { findDirectReports, findIdentity, findLiveAccount, markAccountDeleted, saveLiveAccount, setIdentityNames } from '../db/queries/identities';
-import { findReservation, tryReserveUsername } from '../db/queries/username-reservations';
+import { forgetMemberships } from '../db/queries/group-memberships';
+import { findReservation, releaseReservation, tryReserveUsername } from '../db/queries/username-reservations';
 import type { HrRecord } from '../domain/hr-record';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
-import { DirectoryConflictError, type LdapDirectory, type ManagedLdapAttribute } from './connectors/ldap';
+import { DirectoryConflictError, type EnsureResult, type LdapDirectory, type ManagedLdapAttribute } from './connectors/ldap';
 import type { Cause, EnsureAccountsInput, EnsureAccountsResult } from './types';
 
 export const ldapSystem = 'ldap';
@@ -81,25 +82,35 @@ export function createAccountActivities(deps: AccountDeps) {
         throw ApplicationFailure.create({ type: 'IdentityMissing', message: `no identity ${input.employeeId}`, nonRetryable: true });
       }
       const record = identity.record;
-      const username = await reserveUsername(record);
-      const workEmail = record.workEmail ?? generatedEmail(username);
+      const before = await findLiveAccount(db, input.employeeId, ldapSystem);
       const managerDn = record.managerEmployeeId
         ? (await findLiveAccount(db, record.managerEmployeeId, ldapSystem))?.externalId
         : undefined;
-      const attributes = ldapAttributes(record, workEmail, managerDn);
-      let result;
-      try {
-        result = await ldap.ensurePerson({ employeeId: input.employeeId, username, enabled: input.enabled, attributes });
-      } catch (error) {
-        if (error instanceof DirectoryConflictError) {
+      let username: string;
+      let workEmail: string;
+      let attributes: Partial<Record<ManagedLdapAttribute, string>>;
+      let result: EnsureResult;
+      for (let attempt = 1; ; attempt++) {
+        username = await reserveUsername(record);
+        workEmail = record.workEmail ?? generatedEmail(username);
+        attributes = ldapAttributes(record, workEmail, managerDn);
+        try {
+          result = await ldap.ensurePerson({ employeeId: input.employeeId, username, enabled: input.enabled, attributes });
+          break;
+        } catch (error) {
+          if (!(error instanceof DirectoryConflictError)) throw error;
+          // Someone else's entry took the name after we checked it: give the name up and take the next one.
+          if (error.code === 'username-taken' && !before && attempt < 5) {
+            await releaseReservation(db, username, input.employeeId);
+            continue;
+          }
           throw ApplicationFailure.create({ type: 'DirectoryConflict', message: error.message, nonRetryable: true, details: [error.code] });
         }
-        throw error;
       }
-      const groups = input.stripMemberships ? await ldap.removeMemberships(result.dn) : [];
+      const groups = input.stripMemberships ? await ldap.removeMemberships(result.dn, undefined, username) : [];
 
-      // The audit trail compares with what we stored last, so a retried step still reports what it did.
-      const before = await findLiveAccount(db, input.employeeId, ldapSystem);
+      // The audit trail compares with what we stored last, so a retried step still reports what it did;
+      // what the directory itself had drifted to (an entry deleted or unlocked by hand) is reported too.
       const written = definedOnly(attributes);
       const events: AuditEntry[] = [];
       const { cause } = input;
@@ -114,6 +125,11 @@ export function createAccountActivities(deps: AccountDeps) {
         if (before.enabled !== input.enabled) {
           const kind = input.enabled ? 'account.enabled' : 'account.disabled';
           events.push(audit(cause, input.employeeId, kind, `${input.enabled ? 'enabled' : 'disabled'} ${result.dn}`, { dn: result.dn }));
+        } else if (result.enabledChanged) {
+          events.push(audit(cause, input.employeeId, 'account.drift-corrected', `${input.enabled ? 'unlocked' : 'locked'} ${result.dn} again: it had been changed outside Tenure`, { dn: result.dn, enabled: input.enabled }));
+        }
+        if (result.created) {
+          events.push(audit(cause, input.employeeId, 'account.recreated', `re-created ${result.dn}: it had been deleted outside Tenure`, { dn: result.dn }));
         }
       }
       if (groups.length > 0) {
@@ -122,6 +138,7 @@ export function createAccountActivities(deps: AccountDeps) {
       await db.transaction(async (tx) => {
         await saveLiveAccount(tx, { employeeId: input.employeeId, system: ldapSystem, externalId: result.dn, username, enabled: input.enabled, attributes: written });
         await setIdentityNames(tx, input.employeeId, username, workEmail);
+        if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, ldapSystem);
         await appendAuditEvents(tx, events);
       });
       const reportsToNotify = before ? [] : await findDirectReports(db, input.employeeId);
@@ -138,6 +155,7 @@ export function createAccountActivities(deps: AccountDeps) {
       const dn = removed?.dn ?? before?.externalId;
       await db.transaction(async (tx) => {
         await markAccountDeleted(tx, input.employeeId, ldapSystem);
+        await forgetMemberships(tx, input.employeeId, ldapSystem);
         if (dn) {
           await appendAuditEvents(tx, [
             audit(input.cause, input.employeeId, 'account.deleted', `deleted ${dn}`, { dn, groups: removed?.groups ?? [] }),

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { appendAuditEvents } from '../db/queries/audit';
-import { findIdentity, type IdentityRow } from '../db/queries/identities';
+import { findIdentity, identityFacts } from '../db/queries/identities';
 import { findDefinition, listDefinitions } from '../db/queries/lifecycle-workflows';
 import { findRun, findTaskRuns, insertRun, insertTaskRuns, updateRun, updateTaskRun } from '../db/queries/lifecycle-runs';
 import {
@@ -11,7 +11,6 @@ import {
   runKey,
   type AttributeChange,
   type GroupChange,
-  type PersonFacts,
 } from '../domain/lifecycle-runs';
 import type { LifecycleCategory, LifecycleTask, RunStatus, TaskStatus } from '../domain/lifecycle-workflows';
 
@@ -59,38 +58,6 @@ export type BeginResult =
 
 const compact = (epochMs: number) => new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-/** What scope rules see of a person. */
-export function personFacts(identity: IdentityRow, withdrawn: boolean): PersonFacts {
-  const record = identity.record;
-  return {
-    employeeId: identity.employeeId,
-    hireAt: record.hireAt,
-    leaveAt: record.leaveAt,
-    createdAt: identity.createdAt.getTime(),
-    timeZone: record.timeZone,
-    withdrawn,
-    attributes: {
-      employeeId: identity.employeeId,
-      givenName: record.givenName,
-      familyName: record.familyName,
-      preferredName: record.preferredName,
-      displayName: record.displayName,
-      employeeType: record.employeeType,
-      department: record.department,
-      jobTitle: record.jobTitle,
-      managerEmployeeId: record.managerEmployeeId,
-      location: record.location,
-      timeZone: record.timeZone,
-      workEmail: identity.workEmail ?? record.workEmail,
-      personalEmail: record.personalEmail,
-      username: identity.username ?? undefined,
-      state: identity.state,
-      hireDate: new Date(record.hireAt).toISOString(),
-      leaveDate: record.leaveAt === undefined ? undefined : new Date(record.leaveAt).toISOString(),
-    },
-  };
-}
-
 export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => Date }) {
   return {
     /** Due runs for a person (time, attribute-change and group-change triggers) and the next instant to look again. */
@@ -99,7 +66,7 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
       if (!identity) return { due: [] };
       const definitions = await listDefinitions(db, { enabledOnly: true });
       if (definitions.length === 0) return { due: [] };
-      const person = personFacts(identity, input.withdrawn);
+      const person = identityFacts(identity, input.withdrawn);
       const started = new Set(input.started);
       const plan = planTimeTriggeredRuns(definitions, person, now().getTime(), started);
       const due: DueRun[] = plan.due.map((run) => ({ definitionId: run.definitionId, key: run.key, trigger: run.trigger, scheduledFor: run.at, suffix: compact(run.at) }));

@@ -1,7 +1,7 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
-import { savePass } from '../db/queries/access-passes';
+import { hashPass, savePass } from '../db/queries/access-passes';
 import { appendAuditEvents } from '../db/queries/audit';
 import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
 import { findIdentity, findLiveAccount, saveLiveAccount, type IdentityRow } from '../db/queries/identities';
@@ -45,9 +45,6 @@ export function generatePass(): string {
   return chars.match(/.{4}/g)!.join('-');
 }
 
-export function hashPass(salt: string, pass: string): string {
-  return createHash('sha256').update(salt).update(pass.replace(/-/g, '').toUpperCase()).digest('hex');
-}
 
 export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
   const { db, ldap, mailer } = deps;

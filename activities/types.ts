@@ -50,8 +50,3 @@ export interface IgnoredDeliveryInput {
   cause: Cause;
 }
 
-export interface HrWritebackInput {
-  employeeId: string;
-  username: string;
-  workEmail: string;
-}

@@ -5,7 +5,7 @@ import { findApiKeyByPrefix, insertApiKey, type ApiKeyRow } from '../db/queries/
 // API keys look like `tnr_<prefix>_<secret>`: the prefix finds the row, only a SHA-256 of the
 // secret is stored, and the comparison takes the same time whatever matches.
 
-export const scopes = ['hr:write', 'identities:read', 'admin'] as const;
+export const scopes = ['hr:write', 'identities:read', 'tap:verify', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 const keyPattern = /^tnr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;

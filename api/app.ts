@@ -12,6 +12,9 @@ import { authenticate, type AppEnv } from './auth';
 import { ApiError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
 import { identityRoutes } from './routes/identities';
+import { extensionCallbackRoutes, identityLifecycleRoutes } from './routes/identity-lifecycle';
+import { lifecycleRunRoutes } from './routes/lifecycle-runs';
+import { lifecycleWorkflowRoutes } from './routes/lifecycle-workflows';
 import { workerRoutes } from './routes/workers';
 
 export interface Logger {
@@ -23,12 +26,11 @@ export interface Logger {
 export interface AppDeps {
   db: Db;
   temporal: { client: Client; taskQueue: string; ping: () => Promise<unknown> };
-  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode'> & { maxBodyBytes: number };
+  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions'> & { maxBodyBytes: number };
   /** How long a request waits for Temporal before leaving delivery to the relay. */
   deliveryTimeoutMs: number;
   now: () => Date;
   log: Logger;
-  validationHook?: Hook<unknown, AppEnv, string, unknown>;
 }
 
 const require = createRequire(import.meta.url);
@@ -41,12 +43,11 @@ const referencePage = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 
 /** One place formats every validation failure: field path and message, status 400. */
-const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (!result.success) throw validationFailed(formatIssues(result.error.issues));
 };
 
-export function createApp(input: Omit<AppDeps, 'validationHook'>) {
-  const deps: AppDeps = { ...input, validationHook };
+export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.onError((error, c) => {
@@ -61,16 +62,22 @@ export function createApp(input: Omit<AppDeps, 'validationHook'>) {
   app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`).body(), 404));
 
   app.route('/', healthRoutes(deps));
+  // Signed by the extension, not by an API key: mounted before the key check.
+  app.route('/', extensionCallbackRoutes(deps));
 
+  // Who is asking comes first: nobody without a key makes the server read a body.
+  app.use('/v1/*', authenticate(deps.db, { allowDevelopment: deps.config.mode === 'development', now: () => deps.now().getTime() }));
   app.use('/v1/*', bodyLimit({
     maxSize: deps.config.maxBodyBytes,
     onError: () => {
       throw new ApiError(413, 'payload_too_large', `the request body is larger than ${deps.config.maxBodyBytes} bytes`);
     },
   }));
-  app.use('/v1/*', authenticate(deps.db, { allowDevelopment: deps.config.mode === 'development', now: () => deps.now().getTime() }));
   app.route('/', workerRoutes(deps));
   app.route('/', identityRoutes(deps));
+  app.route('/', identityLifecycleRoutes(deps));
+  app.route('/', lifecycleWorkflowRoutes(deps));
+  app.route('/', lifecycleRunRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'tnr_… API key' });
   app.doc31('/openapi.json', {

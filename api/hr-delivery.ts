@@ -36,19 +36,22 @@ export async function signalIdentity(delivery: Delivery, row: InboxRow): Promise
 /**
  * Delivers rows in order, each person's rows one after another; answers how many were
  * delivered. A row that fails stays undelivered (the relay tries again) and holds back that
- * person's later rows, never anyone else's.
+ * person's later rows; the first failure also stops the rest of the pass, so a request never
+ * waits out a Temporal outage once per person.
  */
 export async function deliverRows(db: Db, delivery: Delivery, rows: InboxRow[], concurrency = 16): Promise<number> {
   const byPerson = new Map<string, InboxRow[]>();
   for (const row of rows) byPerson.set(row.employeeId, [...(byPerson.get(row.employeeId) ?? []), row]);
   const queues = [...byPerson.values()];
   let delivered = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
-    for (let queue = queues.shift(); queue; queue = queues.shift()) {
+    for (let queue = queues.shift(); queue && !failed; queue = queues.shift()) {
       for (const row of queue) {
         try {
           await signalIdentity(delivery, row);
         } catch (error) {
+          failed = true;
           await markDeliveryFailed(db, row.id, (error as Error).message);
           break;
         }

@@ -5,6 +5,8 @@ import { createDb } from '../db/client';
 import { ConfigError, loadConfig } from '../domain/config';
 import { createApp, type Logger } from './app';
 import { startRelay } from './hr-inbox-relay';
+import { LifecycleFilesError, loadLifecycleWorkflowFiles } from './lifecycle-files';
+import { startLifecycleReplan } from './lifecycle-replan';
 
 // The API process: serves HTTP and runs the inbox relay. Stateless; run as many as you like.
 
@@ -27,6 +29,18 @@ const { db, close } = createDb(config.database.url);
 const connection = Connection.lazy({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
 const delivery = { client, taskQueue: config.temporal.taskQueue, timeoutMs: 2000 };
+
+if (config.lifecycle.workflowsDir) {
+  try {
+    const changed = await loadLifecycleWorkflowFiles(db, config.lifecycle.workflowsDir, { extensions: Object.keys(config.customExtensions) });
+    log.info(`lifecycle workflows from ${config.lifecycle.workflowsDir}: ${changed} new or changed`);
+    if (changed > 0) await startLifecycleReplan(client, config.temporal.taskQueue, log);
+  } catch (error) {
+    if (!(error instanceof LifecycleFilesError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
 
 const app = createApp({
   db,
@@ -55,7 +69,7 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
 
 async function shutdown(signal: string) {
   log.info(`${signal}: stopping`);
-  server.close();
+  await new Promise((resolve) => server.close(resolve));
   await relay.stop();
   await connection.close();
   await close();

@@ -51,3 +51,31 @@ export function sameRecordContent(a: HrRecord, b: HrRecord): boolean {
 function stableJson(value: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(value).sort().map((key) => [key, value[key]]));
 }
+
+/** The attributes lifecycle triggers watch, as text, so a change can say from what to what. */
+export function watchedAttributes(record: HrRecord): Record<string, string | undefined> {
+  return {
+    givenName: record.givenName,
+    familyName: record.familyName,
+    preferredName: record.preferredName,
+    displayName: record.displayName,
+    employeeType: record.employeeType,
+    department: record.department,
+    jobTitle: record.jobTitle,
+    managerEmployeeId: record.managerEmployeeId,
+    location: record.location,
+    timeZone: record.timeZone,
+    workEmail: record.workEmail,
+    personalEmail: record.personalEmail,
+    hireDate: new Date(record.hireAt).toISOString(),
+    leaveDate: record.leaveAt === undefined ? undefined : new Date(record.leaveAt).toISOString(),
+  };
+}
+
+export function attributeChanges(before: HrRecord, after: HrRecord): { attribute: string; from: string | undefined; to: string | undefined }[] {
+  const a = watchedAttributes(before);
+  const b = watchedAttributes(after);
+  return Object.keys(b)
+    .filter((key) => a[key] !== b[key])
+    .map((attribute) => ({ attribute, from: a[attribute], to: b[attribute] }));
+}

@@ -15,6 +15,14 @@ const transliterations: Record<string, string> = {
   ħ: 'h',
 };
 
+/** Cyrillic and Greek letters in a simple, readable romanisation (Дмитрий → dmitrii, Ελένη → eleni). */
+const romanisation: Record<string, string> = Object.fromEntries(
+  [
+    ...'а:a б:b в:v г:g д:d е:e ё:e ж:zh з:z и:i й:i к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f х:kh ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:iu я:ia і:i ї:i є:ie ґ:g ў:u'.split(' '),
+    ...'α:a β:v γ:g δ:d ε:e ζ:z η:i θ:th ι:i κ:k λ:l μ:m ν:n ξ:x ο:o π:p ρ:r σ:s ς:s τ:t υ:y φ:f χ:ch ψ:ps ω:o'.split(' '),
+  ].map((pair) => pair.split(':') as [string, string]),
+);
+
 /** Generational suffixes dropped from family names ("Smith, Jr." → "smith"). */
 const suffixes = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'v']);
 
@@ -28,6 +36,8 @@ export function nameWords(name: string): string[] {
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[ßæøœđðþłıŀħ]/g, (ch) => transliterations[ch] ?? '')
+    .replace(/ου/g, 'ou')
+    .replace(/[\u0400-\u04ff\u0370-\u03ff]/g, (ch) => romanisation[ch] ?? '')
     .replace(/['’‘`´ʼ]/g, '');
   return ascii.split(/[^a-z0-9]+/).filter(Boolean);
 }
@@ -56,6 +66,8 @@ export interface NameParts {
   givenName: string;
   familyName: string;
   preferredName?: string;
+  /** Names in scripts without a romanisation here (Chinese, Arabic, …) fall back to `u<employeeId>`. */
+  employeeId?: string;
 }
 
 const tokenPattern = /\{(given|family|g|f|preferred|n)\}/g;
@@ -87,6 +99,11 @@ export function usernameCandidates(name: NameParts, policy: UsernamePolicy = def
     } else {
       push(render(''));
     }
+  }
+  if (out.length === 0 && name.employeeId) {
+    const id = name.employeeId.toLowerCase().replace(/[^a-z0-9._-]/g, '');
+    push(`u${id}`);
+    for (let n = 2; n <= policy.maxSuffix && id; n++) push(`u${id}.${n}`);
   }
   return out;
 }

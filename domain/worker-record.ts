@@ -12,11 +12,24 @@ export const employeeIdSchema = z
     error: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
   });
 
-const rfc3339 = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' });
+/** Years HR dates may use; anything else is a typo (0202, 20266) that would break later. */
+const plausibleYear = (value: string) => {
+  // Something that is not a date at all was already reported by the format check.
+  if (!/^\d{4}-/.test(value)) return true;
+  const year = Number(value.slice(0, 4));
+  return year >= 1900 && year <= 2200;
+};
+const yearMessage = 'the year must be between 1900 and 2200';
 
-const dateOrInstant = z.union([z.string().refine(isCalendarDate), rfc3339], {
-  error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset',
-});
+const rfc3339 = z.iso
+  .datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' })
+  .refine(plausibleYear, { error: yearMessage });
+
+const dateOrInstant = z
+  .union([z.string().refine(isCalendarDate), z.iso.datetime({ offset: true })], {
+    error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset',
+  })
+  .refine(plausibleYear, { error: yearMessage });
 
 /** Printable text: control characters and broken UTF-16 have no place in a name (and PostgreSQL refuses NUL). */
 const text = (max: number) =>
@@ -92,20 +105,29 @@ export function formatIssues(issues: readonly Issue[], prefix = ''): FieldError[
 }
 
 /** Validates a raw body for one worker and resolves its dates; every offending field is reported. */
-export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: DatePolicy, pathPrefix = ''): Resolution {
+export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: DatePolicy, pathPrefix = '', now?: number): Resolution {
   const errors: FieldError[] = [];
   const id = employeeIdSchema.safeParse(employeeId);
   if (!id.success) errors.push(...formatIssues(id.error.issues, pathPrefix ? `${pathPrefix}.employeeId` : 'employeeId'));
   const parsed = workerRecordSchema.safeParse(body);
   if (!parsed.success) errors.push(...formatIssues(parsed.error.issues, pathPrefix));
   if (!parsed.success || !id.success) return { ok: false, errors };
-  return resolveParsedRecord(id.data, parsed.data, policy, pathPrefix);
+  return resolveParsedRecord(id.data, parsed.data, policy, pathPrefix, now);
 }
 
-/** Resolves the dates of an already validated record and checks what needs more than one field. */
-export function resolveParsedRecord(employeeId: string, input: WorkerRecord, policy: DatePolicy, pathPrefix = ''): Resolution {
+/** HR clocks drift; a version stamp further ahead than this is a mistake that would freeze later records. */
+const maxAsOfAheadMs = 24 * 3600_000;
+
+/**
+ * Resolves the dates of an already validated record and checks what needs more than one field.
+ * With `now`, an `asOf` more than a day ahead of it is refused.
+ */
+export function resolveParsedRecord(employeeId: string, input: WorkerRecord, policy: DatePolicy, pathPrefix = '', now?: number): Resolution {
   const field = (name: string) => (pathPrefix ? `${pathPrefix}.${name}` : name);
   const errors: FieldError[] = [];
+  if (now !== undefined && Date.parse(input.asOf) > now + maxAsOfAheadMs) {
+    errors.push({ path: field('asOf'), message: 'asOf is more than a day in the future' });
+  }
   if (input.managerEmployeeId === employeeId) {
     errors.push({ path: field('managerEmployeeId'), message: 'a worker cannot be their own manager' });
   }

@@ -11,7 +11,8 @@ const api = process.env.TENURE_API_URL ?? `http://${config.api.host}:${config.ap
 const temporalUi = process.env.TENURE_TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
 
 const { db, close } = createDb(config.database.url, { max: 1 });
-const { key } = await createApiKey(db, { name: 'demo', scopes: ['hr:write', 'identities:read'], replace: true });
+// A development key: it works only while Tenure runs in development mode.
+const { key } = await createApiKey(db, { name: 'demo', scopes: ['hr:write', 'identities:read'], development: true, replace: true });
 await close();
 
 const minutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();

@@ -1,6 +1,5 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { HrWritebackInput } from '../activities/types';
 
 const { writeBackToHr } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -9,7 +8,7 @@ const { writeBackToHr } = proxyActivities<Activities>({
 });
 
 /** Tells HR a person's username and work email; runs apart from the identity so it never blocks it. */
-export async function hrWritebackWorkflow(input: HrWritebackInput): Promise<string> {
+export async function hrWritebackWorkflow(input: { employeeId: string }): Promise<string> {
   const { workflowId } = workflowInfo();
   return writeBackToHr({ ...input, workflowId, key: `${workflowId}:writeback` });
 }

@@ -24,10 +24,26 @@ export interface IdentitySnapshot {
   stored?: { state: LifecycleState; nextAt?: number; lastError?: string };
   /** Counter behind idempotency keys; survives continue-as-new. */
   operation: number;
+  /** Inbox rows already handled: a redelivered row is dropped without a trace. */
+  recentInboxIds: number[];
+  /** After a failure that retrying at once cannot fix, try again at this instant. */
+  retryAt?: number;
+  lifecycle: {
+    /** Trigger keys of lifecycle runs already started (the newest few hundred). */
+    started: string[];
+    /** The next time-triggered run. */
+    nextAt?: number;
+  };
 }
 
 export function initialSnapshot(employeeId: string): IdentitySnapshot {
-  return { employeeId, accounts: 'none', attributesStale: false, operation: 0 };
+  return { employeeId, accounts: 'none', attributesStale: false, operation: 0, recentInboxIds: [], lifecycle: { started: [] } };
+}
+
+/** Keeps the newest `limit` entries of a list that grows by appending. */
+export function remember<T>(list: T[], item: T, limit: number): void {
+  list.push(item);
+  if (list.length > limit) list.splice(0, list.length - limit);
 }
 
 /** The version stamp of the latest word from HR, record or withdrawal. */

@@ -11,26 +11,38 @@ import {
   proxyLocalActivities,
   setHandler,
   startChild,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { DueRun, PlanInput } from '../activities/lifecycle-runs';
 import type { Cause } from '../activities/types';
+import { attributeChanges, changedDirectoryAttributes, sameRecordContent, watchedAttributes } from '../domain/hr-record';
 import { describeRecordChange, planLifecycle, type LifecyclePlan } from '../domain/lifecycle';
-import { changedDirectoryAttributes, sameRecordContent } from '../domain/hr-record';
 import { hrWritebackWorkflow } from './hr-writeback';
-import { initialSnapshot, latestAsOf, type IdentitySnapshot } from './identity-state';
+import { initialSnapshot, latestAsOf, remember, type IdentitySnapshot } from './identity-state';
+import { lifecycleRunWorkflow } from './lifecycle-run';
 import {
   departmentSearchAttribute,
   employeeIdSearchAttribute,
+  groupMembershipChangedSignal,
   hrRecordSignal,
   hrWritebackWorkflowId,
   identityStateQuery,
   identityWorkflowId,
+  lifecycleDefinitionsChangedSignal,
+  lifecycleRunWorkflowId,
   lifecycleStateSearchAttribute,
+  lifecycleWorkflowSearchAttribute,
   managerAccountChangedSignal,
+  runLifecycleWorkflowSignal,
+  type GroupMembershipChange,
   type HrDelivery,
   type IdentityWorkflowInput,
+  type OnDemandRun,
 } from './messages';
 
 // Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
@@ -49,22 +61,44 @@ const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 second
 /** Continue-as-new well before Temporal's history limits, even if the server does not suggest it. */
 const defaultMaxHistoryEvents = 5_000;
 const timerActor = 'tenure:schedule';
+/** After a failure retrying could not fix, look again this much later (an operator may have fixed it). */
+const failureRetryMs = 15 * 60_000;
+
+interface Triggers {
+  changes?: PlanInput['changes'] & { previous: Record<string, string | undefined> };
+  groupChanges: GroupMembershipChange[];
+  onDemand: OnDemandRun[];
+  definitionsChanged: boolean;
+}
 
 /**
  * One workflow per person (`identity-{employeeId}`). HR records arrive as signals; the pure
- * state machine says where the person should be; activities make every system agree; a
- * durable timer waits for the next instant that changes anything.
+ * state machine says where the person should be; activities make every system agree; lifecycle
+ * workflow runs start as children at their instants; a durable timer waits for the next one.
  */
 export async function identityWorkflow(input: IdentityWorkflowInput): Promise<void> {
   const s: IdentitySnapshot = input.carried ?? initialSnapshot(input.employeeId);
   const inbox: HrDelivery[] = [...(input.pending ?? [])];
   let managerChanged = false;
+  // A fresh chain (or a new code path) plans lifecycle runs once at start.
+  const triggers: Triggers = { groupChanges: [], onDemand: [...(input.pendingOnDemand ?? [])], definitionsChanged: true };
 
   setHandler(hrRecordSignal, (delivery) => {
-    inbox.push(delivery);
+    // A malformed signal must not fail the person's workflow: it is dropped with a log line.
+    if ((delivery?.kind === 'upsert' && delivery.record) || delivery?.kind === 'withdraw') inbox.push(delivery);
+    else log.warn('dropped a malformed hrRecord signal', { employeeId: s.employeeId });
   });
   setHandler(managerAccountChangedSignal, () => {
     managerChanged = true;
+  });
+  setHandler(lifecycleDefinitionsChangedSignal, () => {
+    triggers.definitionsChanged = true;
+  });
+  setHandler(runLifecycleWorkflowSignal, (request) => {
+    if (typeof request?.definitionId === 'string' && typeof request.requestId === 'string') triggers.onDemand.push(request);
+  });
+  setHandler(groupMembershipChangedSignal, (change) => {
+    if (typeof change?.group === 'string') triggers.groupChanges.push(change);
   });
   setHandler(identityStateQuery, () => s);
 
@@ -73,6 +107,22 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     s.operation += 1;
     return { actor, workflowId: info.workflowId, runId: info.runId, key: `${info.workflowId}:${info.firstExecutionRunId}:${s.operation}` };
   };
+  const shouldContinueAsNew = () => {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    return continueAsNewSuggested || historyLength > (input.maxHistoryEvents ?? defaultMaxHistoryEvents);
+  };
+
+  /** A failure that retrying now cannot fix is a fact about the person, never the end of their workflow. */
+  async function guard(step: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (!(error instanceof TemporalFailure)) throw error;
+      s.lastError = `${step}: ${error instanceof ActivityFailure && error.cause ? error.cause.message : error.message}`;
+      s.retryAt = Date.now() + failureRetryMs;
+      log.warn('identity step failed', { employeeId: s.employeeId, step, error: s.lastError });
+    }
+  }
 
   const published = { state: '', department: '' };
   const publish = () => {
@@ -89,40 +139,49 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
 
   for (;;) {
     let actor = timerActor;
-    while (inbox.length > 0) {
+    while (inbox.length > 0 && !shouldContinueAsNew()) {
       const delivery = inbox.shift()!;
       actor = delivery.actor;
-      await applyDelivery(s, delivery, cause);
+      await guard('applying an HR record', () => applyDelivery(s, delivery, cause, triggers));
     }
     if (managerChanged) {
       managerChanged = false;
       if (s.accounts !== 'none') s.attributesStale = true;
     }
-    await reconcile(s, cause, actor);
+    if (s.retryAt !== undefined && Date.now() >= s.retryAt) s.retryAt = undefined;
+    await guard('provisioning', () => reconcile(s, cause, actor));
+    await guard('starting lifecycle runs', () => startLifecycleRuns(s, triggers));
     publish();
 
-    const { continueAsNewSuggested, historyLength } = workflowInfo();
-    if (continueAsNewSuggested || historyLength > (input.maxHistoryEvents ?? defaultMaxHistoryEvents)) break;
-    const wait = s.next === undefined ? undefined : Math.max(s.next.at - Date.now(), 0);
-    await condition(() => inbox.length > 0 || managerChanged, wait === undefined ? undefined : Math.max(wait, 1));
+    if (shouldContinueAsNew()) break;
+    const wakeAt = [s.next?.at, s.lifecycle.nextAt, s.retryAt].filter((t): t is number => t !== undefined);
+    const wait = wakeAt.length === 0 ? undefined : Math.max(Math.min(...wakeAt) - Date.now(), 1);
+    await condition(
+      () => inbox.length > 0 || managerChanged || triggers.definitionsChanged || triggers.onDemand.length > 0 || triggers.groupChanges.length > 0,
+      wait,
+    );
   }
 
   await condition(allHandlersFinished);
   if (managerChanged && s.accounts !== 'none') s.attributesStale = true;
-  await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox });
+  await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox, pendingOnDemand: triggers.onDemand });
 }
 
-async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (actor: string) => Cause): Promise<void> {
-  s.policy = delivery.policy;
+async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (actor: string) => Cause, triggers: Triggers): Promise<void> {
+  // The relay or a retried request may hand over the same inbox row twice: the first one counts.
+  if (s.recentInboxIds.includes(delivery.inboxId)) return;
+  remember(s.recentInboxIds, delivery.inboxId, 200);
+
   const latest = latestAsOf(s);
   const ignore = (outcome: 'stale' | 'duplicate', reason: string) =>
     store.recordIgnoredDelivery({ employeeId: s.employeeId, inboxId: delivery.inboxId, outcome, reason, cause: cause(delivery.actor) });
 
   if (delivery.kind === 'withdraw') {
-    if (!s.record) return ignore('stale', 'withdrawal of a worker with no applied record');
     if (latest !== undefined && delivery.asOf < latest) return ignore('stale', 'withdrawal older than the current record');
-    if (s.withdrawal) return ignore('duplicate', 'the record was already withdrawn');
-    s.withdrawal = { asOf: delivery.asOf, at: Date.now() };
+    if (s.withdrawal && delivery.asOf <= s.withdrawal.asOf) return ignore('duplicate', 'the record was already withdrawn');
+    // It takes effect when HR sent it, however late it is processed; kept even before any record, so an older record arriving later is stale.
+    s.withdrawal = { asOf: delivery.asOf, at: delivery.receivedAt };
+    s.policy = delivery.policy;
     return store.recordWithdrawal({ employeeId: s.employeeId, inboxId: delivery.inboxId, cause: cause(delivery.actor) });
   }
 
@@ -143,8 +202,13 @@ async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (
   const event = describeRecordChange(before, { hireAt: record.hireAt, leaveAt: record.leaveAt }, s.previousLeaveAt);
   const changed = changedDirectoryAttributes(s.record, record);
   if (changed.length > 0 && s.accounts !== 'none') s.attributesStale = true;
+  if (s.record) {
+    const list = attributeChanges(s.record, record);
+    if (list.length > 0) triggers.changes = { key: String(delivery.inboxId), list, previous: watchedAttributes(s.record) };
+  }
   s.record = record;
   s.withdrawal = undefined;
+  s.policy = delivery.policy;
   await store.applyHrRecord({ employeeId: s.employeeId, inboxId: delivery.inboxId, event, changed, cause: cause(delivery.actor) });
 }
 
@@ -188,6 +252,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   } catch (error) {
     if (!isPermanent(error)) throw error;
     lastError = error.cause?.message ?? error.message;
+    s.retryAt = Date.now() + failureRetryMs;
     log.warn('provisioning failed permanently', { employeeId: s.employeeId, error: lastError });
   }
 
@@ -205,15 +270,16 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
     await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });
     s.stored = { state: s.state, nextAt: s.next?.at, lastError };
   }
+
   await notifyReports(reports);
   if (writeBack && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
-    const target = { username: s.username, workEmail: s.workEmail };
+    // The child sends what the identity store holds when it runs, so a late retry never sends stale names.
     await startChild(hrWritebackWorkflow, {
-      workflowId: `${hrWritebackWorkflowId(s.employeeId)}-${s.operation}`,
-      args: [{ employeeId: s.employeeId, ...target }],
+      workflowId: `${hrWritebackWorkflowId(s.employeeId)}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${s.operation}`,
+      args: [{ employeeId: s.employeeId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    s.writtenBack = target;
+    s.writtenBack = { username: s.username, workEmail: s.workEmail };
   }
 }
 
@@ -228,4 +294,56 @@ async function notifyReports(reports: string[]): Promise<void> {
       }
     }),
   );
+}
+
+/** Starts the lifecycle runs that are due: time triggers, attribute and group changes, on-demand requests. */
+async function startLifecycleRuns(s: IdentitySnapshot, triggers: Triggers): Promise<void> {
+  if (!s.record) return;
+  const changes = triggers.changes;
+  triggers.changes = undefined;
+  const needsPlan = triggers.definitionsChanged || changes !== undefined || (s.lifecycle.nextAt !== undefined && Date.now() >= s.lifecycle.nextAt);
+  triggers.definitionsChanged = false;
+  const due: (DueRun & { previous?: Record<string, string | undefined>; requestedBy: string })[] = [];
+  const plan = async (extra: Partial<PlanInput>) =>
+    store.planLifecycleRuns({ employeeId: s.employeeId, started: s.lifecycle.started, withdrawn: s.withdrawal !== undefined, ...extra });
+  if (needsPlan) {
+    const result = await plan(changes ? { changes: { key: changes.key, list: changes.list } } : {});
+    s.lifecycle.nextAt = result.nextAt;
+    due.push(...result.due.map((run) => ({ ...run, requestedBy: timerActor, previous: run.key.includes('|attribute-change|') ? changes?.previous : undefined })));
+  }
+  for (let change = triggers.groupChanges.shift(); change; change = triggers.groupChanges.shift()) {
+    const result = await plan({ groupChange: change });
+    due.push(...result.due.map((run) => ({ ...run, requestedBy: timerActor })));
+  }
+  for (let request = triggers.onDemand.shift(); request; request = triggers.onDemand.shift()) {
+    due.push({
+      definitionId: request.definitionId,
+      key: `${request.definitionId}|on-demand|${request.requestId}`,
+      trigger: 'on demand',
+      scheduledFor: Date.now(),
+      suffix: `ondemand-${request.requestId}`,
+      requestedBy: request.requestedBy,
+    });
+  }
+  for (const run of due) {
+    if (s.lifecycle.started.includes(run.key)) continue;
+    const runId = lifecycleRunWorkflowId(run.definitionId, s.employeeId, run.suffix);
+    try {
+      await startChild(lifecycleRunWorkflow, {
+        workflowId: runId,
+        args: [{ runId, employeeId: s.employeeId, definitionId: run.definitionId, triggerKey: run.key, trigger: run.trigger, scheduledFor: run.scheduledFor, requestedBy: run.requestedBy, previous: run.previous }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A run that already happened stays happened.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: employeeIdSearchAttribute, value: s.employeeId },
+          { key: lifecycleWorkflowSearchAttribute, value: run.definitionId },
+          { key: departmentSearchAttribute, value: s.record.department ?? '' },
+        ],
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    remember(s.lifecycle.started, run.key, 300);
+  }
 }

@@ -7,8 +7,6 @@ import type { IdentitySnapshot } from './identity-state';
 // What the API and the worker agree on: message definitions, ids and search attributes.
 // Imported by api/, so it must stay free of anything but definitions.
 
-export const defaultTaskQueue = 'tenure-lifecycle';
-
 export const identityWorkflowId = (employeeId: string): string => `identity-${employeeId}`;
 export const hrWritebackWorkflowId = (employeeId: string): string => `hr-writeback-${employeeId}`;
 
@@ -31,6 +29,8 @@ export interface IdentityWorkflowInput {
   carried?: IdentitySnapshot;
   /** Deliveries that arrived while the previous run was closing. */
   pending?: HrDelivery[];
+  /** On-demand run requests that arrived while the previous run was closing. */
+  pendingOnDemand?: OnDemandRun[];
   /** Continue-as-new after this many history events (default 5,000; tests use less). */
   maxHistoryEvents?: number;
 }

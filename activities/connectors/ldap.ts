@@ -136,7 +136,8 @@ export class LdapDirectory {
         filter: `(&(objectClass=inetOrgPerson)(employeeNumber=${escapeFilterValue(employeeId)}))`,
         attributes: ['*', lockAttribute],
       });
-      return searchEntries[0];
+      // employeeNumber matches without regard to case; Tenure's ids do not.
+      return searchEntries.find((entry) => values(entry, 'employeeNumber').includes(employeeId));
     };
     return client ? run(client) : this.session(run);
   }
@@ -232,32 +233,37 @@ export class LdapDirectory {
     return { dn: entry.dn, created: false, changed, enabledChanged };
   }
 
-  /** Removes the person's DN from every group under the base; answers the groups it left. */
-  async removeMemberships(dn: string, client?: Client): Promise<string[]> {
+  /**
+   * Removes the person from every group under the base — by DN (groupOfNames,
+   * groupOfUniqueNames) and by uid (posixGroup memberUid); answers the groups it left.
+   */
+  async removeMemberships(dn: string, client?: Client, uid?: string): Promise<string[]> {
     const run = async (c: Client) => {
       const escaped = escapeFilterValue(dn);
+      const byUid = uid ? `(memberUid=${escapeFilterValue(uid)})` : '';
       const { searchEntries } = await c.search(this.settings.baseDn, {
         scope: 'sub',
-        filter: `(|(member=${escaped})(uniqueMember=${escaped}))`,
-        attributes: ['member', 'uniqueMember'],
+        filter: `(|(member=${escaped})(uniqueMember=${escaped})${byUid})`,
+        attributes: ['member', 'uniqueMember', 'memberUid'],
       });
       for (const group of searchEntries) {
         // The directory compares DNs by meaning, so our spelling of the DN finds its own.
         if (values(group, 'member').length > 0) await this.removeMember(c, group.dn, 'member', dn);
         if (values(group, 'uniqueMember').length > 0) await this.removeMember(c, group.dn, 'uniqueMember', dn);
+        if (uid && values(group, 'memberUid').includes(uid)) await this.removeMember(c, group.dn, 'memberUid', uid);
       }
       return searchEntries.map((group) => group.dn);
     };
     return client ? run(client) : this.session(run);
   }
 
-  private async removeMember(client: Client, groupDn: string, type: 'member' | 'uniqueMember', dn: string): Promise<void> {
+  private async removeMember(client: Client, groupDn: string, type: 'member' | 'uniqueMember' | 'memberUid', dn: string): Promise<void> {
     try {
       await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [dn] }) }));
     } catch (error) {
       const code = resultCode(error);
       if (code === 16) return; // no such value: already removed by an earlier attempt
-      if (code !== 65) throw error;
+      if (code !== 65 || type === 'memberUid') throw error;
       // groupOfNames needs one member: the last person out leaves a placeholder behind.
       await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
     }
@@ -327,7 +333,7 @@ export class LdapDirectory {
     return this.session(async (client) => {
       const entry = await this.findByAnchor(employeeId, client);
       if (!entry) return undefined;
-      const groups = await this.removeMemberships(entry.dn, client);
+      const groups = await this.removeMemberships(entry.dn, client, values(entry, 'uid')[0]);
       try {
         await client.del(entry.dn);
       } catch (error) {

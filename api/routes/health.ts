@@ -23,7 +23,8 @@ const readyz = createRoute({
   },
 });
 
-async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<string> {
+/** 'ok' or 'unreachable': the reason goes to the log, not to an unauthenticated caller. */
+async function check(name: string, probe: () => Promise<unknown>, timeoutMs: number, log: AppDeps['log']): Promise<string> {
   try {
     await Promise.race([
       probe(),
@@ -31,7 +32,8 @@ async function check(probe: () => Promise<unknown>, timeoutMs: number): Promise<
     ]);
     return 'ok';
   } catch (error) {
-    return (error as Error).message.split('\n')[0] ?? 'unreachable';
+    log.warn(`readiness: ${name} unreachable: ${(error as Error).message.split('\n')[0]}`);
+    return 'unreachable';
   }
 }
 
@@ -40,8 +42,8 @@ export function healthRoutes(deps: AppDeps) {
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
   app.openapi(readyz, async (c) => {
     const [database, temporal] = await Promise.all([
-      check(() => deps.db.execute(sql`select 1`), 2000),
-      check(() => deps.temporal.ping(), 2000),
+      check('database', () => deps.db.execute(sql`select 1`), 2000, deps.log),
+      check('temporal', () => deps.temporal.ping(), 2000, deps.log),
     ]);
     const ready = database === 'ok' && temporal === 'ok';
     return ready

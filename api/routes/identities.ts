@@ -4,7 +4,7 @@ import { findAccounts, findIdentity, listIdentities, type AccountRow, type Ident
 import { hasInboxRows } from '../../db/queries/hr-inbox';
 import { lifecycleStates } from '../../domain/lifecycle';
 import { employeeIdSchema } from '../../domain/worker-record';
-import type { AppDeps } from '../app';
+import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
 import { ApiError, errorResponses, notFoundResponse } from '../errors';
 
@@ -147,7 +147,7 @@ function decodeCursor<T extends string | number>(cursor: string | undefined, typ
   if (cursor === undefined) return undefined;
   try {
     const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === type) return after as T;
+    if (typeof after === type && (type === 'string' || Number.isSafeInteger(after))) return after as T;
   } catch {
     // fall through to the error below
   }
@@ -184,7 +184,7 @@ function account(row: AccountRow) {
 }
 
 export function identityRoutes(deps: AppDeps) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: deps.validationHook });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(getIdentity, async (c) => {
     const { employeeId } = c.req.valid('param');

@@ -1,13 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { insertInboxRows, markDelivered, markDeliveryFailed, hasInboxRows, type NewInboxRow } from '../../db/queries/hr-inbox';
-import { findIdentity } from '../../db/queries/identities';
+import { hasInboxRows, hasUndeliveredBefore, insertInboxRows, type InboxRow, type NewInboxRow } from '../../db/queries/hr-inbox';
+import { findCaseVariants, findIdentity } from '../../db/queries/identities';
 import { employeeIdSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema } from '../../domain/worker-record';
 import { identityWorkflowId } from '../../workflows/messages';
-import type { AppDeps } from '../app';
+import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
 import { ApiError, errorResponses, errorSchema, notFoundResponse, validationFailed } from '../errors';
-import { deliverRows, signalIdentity } from '../hr-delivery';
+import { deliverRows } from '../hr-delivery';
 
 // The HR contract: store first, then tell the person's workflow. If Temporal is away the
 // answer is still 202 and the relay delivers later.
@@ -89,7 +89,7 @@ const postBatch = createRoute({
   request: {
     body: {
       required: true,
-      content: { 'application/json': { schema: z.object({ records: z.array(batchItemSchema).min(1).max(maxBatch) }) } },
+      content: { 'application/json': { schema: z.strictObject({ records: z.array(batchItemSchema).min(1).max(maxBatch) }) } },
     },
   },
   responses: {
@@ -124,26 +124,28 @@ function tooLarge(): never {
   throw new ApiError(413, 'payload_too_large', 'the request body is too large');
 }
 
+const caseConflict = (employeeId: string, existing: string) => ({
+  path: 'employeeId',
+  message: `worker ${existing} already exists; ids that differ only in letter case would share one directory entry`,
+});
+
 export function workerRoutes(deps: AppDeps) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: deps.validationHook });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const delivery = { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, timeoutMs: deps.deliveryTimeoutMs };
   const policy = deps.config.lifecyclePolicy;
 
-  /** Hands one stored row to Temporal now; failure leaves it to the relay. */
-  async function deliverNow(row: Parameters<typeof signalIdentity>[1]) {
-    try {
-      await signalIdentity(delivery, row);
-      await markDelivered(deps.db, [row.id]);
-    } catch (error) {
-      await markDeliveryFailed(deps.db, row.id, (error as Error).message);
-      deps.log.warn(`inbox row ${row.id} left to the relay: ${(error as Error).message}`);
-    }
+  /** Hands one stored row to Temporal now, unless an older row of the same person is still queued for the relay. */
+  async function deliverNow(row: InboxRow) {
+    if (await hasUndeliveredBefore(deps.db, row.employeeId, row.id)) return;
+    if ((await deliverRows(deps.db, delivery, [row])) === 0) deps.log.warn(`inbox row ${row.id} left to the relay`);
   }
 
   app.openapi(putWorker, async (c) => {
     const { employeeId } = c.req.valid('param');
-    const resolved = resolveParsedRecord(employeeId, c.req.valid('json'), deps.config.datePolicy);
+    const resolved = resolveParsedRecord(employeeId, c.req.valid('json'), deps.config.datePolicy, '', deps.now().getTime());
     if (!resolved.ok) throw validationFailed(resolved.errors);
+    const variant = (await findCaseVariants(deps.db, [employeeId])).get(employeeId);
+    if (variant) throw new ApiError(409, 'id_conflict', caseConflict(employeeId, variant).message, [caseConflict(employeeId, variant)]);
     const body: unknown = await c.req.json();
     const [row] = await insertInboxRows(deps.db, [
       { employeeId, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor: c.get('apiKey').name },
@@ -157,6 +159,13 @@ export function workerRoutes(deps: AppDeps) {
     const actor = c.get('apiKey').name;
     const results: z.infer<typeof batchResultSchema>['results'] = [];
     const rows: NewInboxRow[] = [];
+    const now = deps.now().getTime();
+    const ids = records.flatMap((item) => {
+      const id = (item as { employeeId?: unknown } | null)?.employeeId;
+      return typeof id === 'string' ? [id] : [];
+    });
+    const variants = await findCaseVariants(deps.db, ids);
+    const seen = new Map<string, string>();
     records.forEach((item, index) => {
       if (typeof item !== 'object' || item === null || Array.isArray(item)) {
         results[index] = { index, status: 'rejected', errors: [{ path: `records.${index}`, message: 'expected a worker record object' }] };
@@ -164,12 +173,19 @@ export function workerRoutes(deps: AppDeps) {
       }
       const { employeeId: rawId, ...body } = item as Record<string, unknown>;
       const employeeId = typeof rawId === 'string' ? rawId : undefined;
-      const resolved = resolveWorkerRecord(rawId, body, deps.config.datePolicy, `records.${index}`);
+      const resolved = resolveWorkerRecord(rawId, body, deps.config.datePolicy, `records.${index}`, now);
       if (!resolved.ok) {
         results[index] = { index, ...(employeeId ? { employeeId } : {}), status: 'rejected', errors: resolved.errors };
         return;
       }
       const id = resolved.record.employeeId;
+      const variant = variants.get(id) ?? [...seen.keys()].find((other) => other !== id && other.toLowerCase() === id.toLowerCase());
+      if (variant) {
+        const conflict = caseConflict(id, variant);
+        results[index] = { index, employeeId: id, status: 'rejected', errors: [{ path: `records.${index}.employeeId`, message: conflict.message }] };
+        return;
+      }
+      seen.set(id, id);
       results[index] = { index, employeeId: id, status: 'accepted', workflowId: identityWorkflowId(id) };
       rows.push({ employeeId: id, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor });
     });
@@ -182,11 +198,14 @@ export function workerRoutes(deps: AppDeps) {
   app.openapi(deleteWorker, async (c) => {
     const { employeeId } = c.req.valid('param');
     const { asOf } = c.req.valid('query');
-    if (!(await findIdentity(deps.db, employeeId)) && !(await hasInboxRows(deps.db, employeeId))) {
+    const identity = await findIdentity(deps.db, employeeId);
+    if (!identity && !(await hasInboxRows(deps.db, employeeId))) {
       throw new ApiError(404, 'not_found', `no worker ${employeeId}`);
     }
+    // Without an asOf the withdrawal is HR's latest word: after now, and after the record it withdraws.
+    const stamp = asOf ? new Date(asOf) : new Date(Math.max(deps.now().getTime(), (identity?.recordAsOf.getTime() ?? 0) + 1));
     const [row] = await insertInboxRows(deps.db, [
-      { employeeId, kind: 'withdraw', asOf: asOf ? new Date(asOf) : deps.now(), payload: null, policy, actor: c.get('apiKey').name },
+      { employeeId, kind: 'withdraw', asOf: stamp, payload: null, policy, actor: c.get('apiKey').name },
     ]);
     await deliverNow(row!);
     return c.json({ employeeId, workflowId: identityWorkflowId(employeeId), inboxId: row!.id }, 202);

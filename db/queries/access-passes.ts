@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
 import { temporaryAccessPasses } from '../schema';
@@ -30,4 +31,9 @@ export async function consumePass(db: DbOrTx, id: string): Promise<boolean> {
     .where(and(eq(temporaryAccessPasses.id, id), isNull(temporaryAccessPasses.usedAt)))
     .returning({ id: temporaryAccessPasses.id });
   return rows.length > 0;
+}
+
+/** Salted SHA-256 of a pass, ignoring dashes and letter case as people type them. */
+export function hashPass(salt: string, pass: string): string {
+  return createHash('sha256').update(salt).update(pass.replace(/-/g, '').toUpperCase()).digest('hex');
 }

@@ -39,7 +39,7 @@ export async function markProcessed(db: DbOrTx, id: number, outcome: 'applied' |
   await db
     .update(hrInbox)
     .set({ outcome, processedAt: sql`now()`, deliveredAt: sql`coalesce(${hrInbox.deliveredAt}, now())` })
-    .where(eq(hrInbox.id, id));
+    .where(and(eq(hrInbox.id, id), isNull(hrInbox.outcome)));
 }
 
 export async function hasInboxRows(db: DbOrTx, employeeId: string): Promise<boolean> {
@@ -50,4 +50,14 @@ export async function hasInboxRows(db: DbOrTx, employeeId: string): Promise<bool
 export async function findInboxRow(db: DbOrTx, id: number): Promise<InboxRow | undefined> {
   const [row] = await db.select().from(hrInbox).where(eq(hrInbox.id, id));
   return row;
+}
+
+/** True when an earlier row of this person still waits for delivery: a new row must queue behind it. */
+export async function hasUndeliveredBefore(db: DbOrTx, employeeId: string, id: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: hrInbox.id })
+    .from(hrInbox)
+    .where(and(eq(hrInbox.employeeId, employeeId), lt(hrInbox.id, id), isNull(hrInbox.deliveredAt)))
+    .limit(1);
+  return row !== undefined;
 }

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, ilike, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { LifecycleState, ScheduledAction } from '../../domain/lifecycle';
 import type { HrRecord } from '../../domain/hr-record';
+import type { PersonFacts } from '../../domain/lifecycle-runs';
 import type { DbOrTx } from '../client';
 import { accounts, identities } from '../schema';
 
@@ -110,12 +111,32 @@ export async function markAccountDeleted(db: DbOrTx, employeeId: string, system:
     .where(and(eq(accounts.employeeId, employeeId), eq(accounts.system, system), isNull(accounts.deletedAt)));
 }
 
+/** Reports whose accounts carry a manager reference: people without live accounts have none to refresh. */
 export async function findDirectReports(db: DbOrTx, managerEmployeeId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ employeeId: identities.employeeId })
+    .from(identities)
+    .innerJoin(accounts, and(eq(accounts.employeeId, identities.employeeId), isNull(accounts.deletedAt)))
+    .where(eq(identities.managerEmployeeId, managerEmployeeId));
+  return rows.map((r) => r.employeeId);
+}
+
+/** Existing ids that differ from the given ones only in letter case (the directory cannot tell them apart). */
+export async function findCaseVariants(db: DbOrTx, employeeIds: string[]): Promise<Map<string, string>> {
+  if (employeeIds.length === 0) return new Map();
+  const lowered = employeeIds.map((id) => id.toLowerCase());
   const rows = await db
     .select({ employeeId: identities.employeeId })
     .from(identities)
-    .where(eq(identities.managerEmployeeId, managerEmployeeId));
-  return rows.map((r) => r.employeeId);
+    .where(inArray(sql`lower(${identities.employeeId})`, lowered));
+  const wanted = new Set(employeeIds);
+  const variants = new Map<string, string>();
+  for (const { employeeId } of rows) {
+    if (wanted.has(employeeId)) continue;
+    const asked = employeeIds.find((id) => id.toLowerCase() === employeeId.toLowerCase());
+    if (asked) variants.set(asked, employeeId);
+  }
+  return variants;
 }
 
 export interface IdentityFilter {
@@ -150,4 +171,36 @@ export async function listIdentities(db: DbOrTx, filter: IdentityFilter): Promis
     .where(and(...conditions))
     .orderBy(asc(identities.employeeId))
     .limit(filter.limit);
+}
+
+/** What scope rules see of a person. */
+export function identityFacts(identity: IdentityRow, withdrawn: boolean): PersonFacts {
+  const record = identity.record;
+  return {
+    employeeId: identity.employeeId,
+    hireAt: record.hireAt,
+    leaveAt: record.leaveAt,
+    createdAt: identity.createdAt.getTime(),
+    timeZone: record.timeZone,
+    withdrawn,
+    attributes: {
+      employeeId: identity.employeeId,
+      givenName: record.givenName,
+      familyName: record.familyName,
+      preferredName: record.preferredName,
+      displayName: record.displayName,
+      employeeType: record.employeeType,
+      department: record.department,
+      jobTitle: record.jobTitle,
+      managerEmployeeId: record.managerEmployeeId,
+      location: record.location,
+      timeZone: record.timeZone,
+      workEmail: identity.workEmail ?? record.workEmail,
+      personalEmail: record.personalEmail,
+      username: identity.username ?? undefined,
+      state: identity.state,
+      hireDate: new Date(record.hireAt).toISOString(),
+      leaveDate: record.leaveAt === undefined ? undefined : new Date(record.leaveAt).toISOString(),
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
 import { usernameReservations } from '../schema';
 
@@ -26,4 +26,9 @@ export async function tryReserveUsername(db: DbOrTx, username: string, employeeI
     .from(usernameReservations)
     .where(eq(usernameReservations.username, username));
   return row?.employeeId === employeeId;
+}
+
+/** Gives a name back: only when the directory turned out to hold it for someone else. */
+export async function releaseReservation(db: DbOrTx, username: string, employeeId: string): Promise<void> {
+  await db.delete(usernameReservations).where(and(eq(usernameReservations.username, username), eq(usernameReservations.employeeId, employeeId)));
 }

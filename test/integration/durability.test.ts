@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPayload } from '../../activities/connectors/signed-webhook';
+import { signPayload } from '../../domain/signature';
 import { createApp } from '../../api/app';
 import { relayOnce, startRelay } from '../../api/hr-inbox-relay';
 import { hrInbox } from '../../db/schema';
@@ -63,7 +63,7 @@ describe('HR write-back', () => {
     const call = await waitFor(async () => received.find((r) => r.body.includes(id)), { timeoutMs: 30_000, what: 'the write-back call' });
     expect(JSON.parse(call.body)).toEqual({ employeeId: id, username: 'hedy.lamarr', workEmail: 'hedy.lamarr@tenure.test' });
     const timestamp = String(call.headers['x-tenure-timestamp']);
-    expect(call.headers['x-tenure-signature']).toBe(signPayload(secret, timestamp, call.body));
+    expect(call.headers['x-tenure-signature']).toBe(await signPayload(secret, timestamp, call.body));
     expect(failuresLeft).toBe(0);
     await waitFor(async () => (await env.events(id)).some((e) => e.kind === 'hr.written-back'));
   });

@@ -20,5 +20,5 @@ it('an immediate hire becomes active with an enabled LDAP entry', async () => {
   const entry = await env.entry(id);
   expect(entry).toBeDefined();
   expect(isLocked(entry!)).toBe(false);
-  console.log(identity, await env.events(id));
+  expect((await env.events(id)).map((e) => e.kind)).toEqual(['record.hire', 'account.created', 'state.changed']);
 });

@@ -189,3 +189,15 @@ describe('validatePattern', () => {
     expect(validatePattern(pattern)).toMatch(/has characters other than a-z 0-9 \. _ -/);
   });
 });
+
+describe('names in other scripts', () => {
+  it('romanises Cyrillic and Greek', () => {
+    expect(usernameCandidates({ givenName: 'Дмитрий', familyName: 'Иванов' })[0]).toBe('dmitrii.ivanov');
+    expect(usernameCandidates({ givenName: 'Ελένη', familyName: 'Παπαδοπούλου' })[0]).toBe('eleni.papadopoulou');
+  });
+
+  it('falls back to the employee id when nothing of the name can be romanised', () => {
+    expect(usernameCandidates({ givenName: '伟', familyName: '王', employeeId: 'E-1042' }).slice(0, 2)).toEqual(['ue-1042', 'ue-1042.2']);
+    expect(usernameCandidates({ givenName: '伟', familyName: '王' })).toEqual([]);
+  });
+});
