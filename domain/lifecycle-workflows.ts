@@ -104,8 +104,8 @@ const triggerSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('attribute-change'),
     attributes: z.array(z.enum(personAttributes)).min(1),
-    from: z.record(z.enum(personAttributes), z.string()).optional(),
-    to: z.record(z.enum(personAttributes), z.string()).optional(),
+    from: z.partialRecord(z.enum(personAttributes), z.string()).optional(),
+    to: z.partialRecord(z.enum(personAttributes), z.string()).optional(),
   }),
   z.strictObject({
     type: z.literal('group-change'),
