@@ -11,7 +11,7 @@ export const errorSchema = z
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
   })
-  .openapi('Error');
+  .meta({ id: 'Error' });
 
 export type ErrorBody = z.infer<typeof errorSchema>;
 

@@ -245,68 +245,92 @@ function issues(error: z.ZodError, prefix: PropertyKey[] = []): FieldProblem[] {
   });
 }
 
-/** Checks a definition as an administrator wrote it, and fills in every default. */
-export function validateDefinition(input: unknown, context: ValidationContext): DefinitionResult {
-  const parsed = definitionInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: issues(parsed.error) };
-  const raw = parsed.data;
-  const errors: FieldProblem[] = [];
+/** A rule's syntax problem, if any. */
+function scopeProblem(scope: unknown): FieldProblem | undefined {
+  if (typeof scope !== 'string') return undefined;
+  try {
+    parseRule(scope, { attributes: personAttributes });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof RuleSyntaxError)) throw error;
+    return { path: 'scope', message: error.message };
+  }
+}
 
-  if (raw.scope !== undefined) {
-    try {
-      parseRule(raw.scope, { attributes: personAttributes });
-    } catch (error) {
-      if (!(error instanceof RuleSyntaxError)) throw error;
-      errors.push({ path: 'scope', message: error.message });
+/** Checks one task's arguments (and templates) against its type; answers the parsed arguments. */
+function checkTask(task: { type: TaskType; args?: unknown }, index: number, context: ValidationContext, errors: FieldProblem[]): Record<string, unknown> | undefined {
+  const args = taskTypes[task.type].safeParse(task.args ?? {});
+  if (!args.success) {
+    errors.push(...issues(args.error, ['tasks', index, 'args']));
+    return undefined;
+  }
+  const data = args.data as Record<string, unknown>;
+  const template = data.template as MailTemplate | undefined;
+  if (template) {
+    const allowed = task.type === 'generate-temporary-access-pass' ? [...templatePlaceholders, ...tapPlaceholders] : templatePlaceholders;
+    for (const field of ['subject', 'body'] as const) {
+      for (const message of templateProblems(template[field], allowed)) errors.push({ path: `tasks.${index}.args.template.${field}`, message });
+    }
+    if (task.type === 'generate-temporary-access-pass' && !/\{\{\s*temporaryAccessPass\s*\}\}/.test(template.body)) {
+      errors.push({ path: `tasks.${index}.args.template.body`, message: 'must include {{temporaryAccessPass}}' });
+    }
+    if (template.locale) {
+      try {
+        new Intl.DateTimeFormat(template.locale);
+      } catch {
+        errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
+      }
     }
   }
+  if (task.type === 'run-custom-extension' && !context.extensions.includes(data.extension as string)) {
+    errors.push({
+      path: `tasks.${index}.args.extension`,
+      message: `no custom extension "${String(data.extension)}" is configured${context.extensions.length ? ` (configured: ${context.extensions.join(', ')})` : ''}`,
+    });
+  }
+  return data;
+}
+
+/** Checks a definition as an administrator wrote it, and fills in every default; every problem is reported. */
+export function validateDefinition(input: unknown, context: ValidationContext): DefinitionResult {
+  const parsed = definitionInputSchema.safeParse(input);
+  const errors: FieldProblem[] = [];
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as { scope?: unknown; tasks?: unknown };
+  const scope = scopeProblem(raw.scope);
+  if (scope) errors.push(scope);
+
+  if (!parsed.success) {
+    errors.push(...issues(parsed.error));
+    // The parts that did parse are still checked, so one pass shows everything to fix.
+    if (Array.isArray(raw.tasks)) {
+      raw.tasks.forEach((task: unknown, index) => {
+        const type = (task as { type?: unknown } | null)?.type;
+        if (typeof type === 'string' && type in taskTypes) checkTask({ type: type as TaskType, args: (task as { args?: unknown }).args }, index, context, errors);
+      });
+    }
+    const seen = new Set<string>();
+    return { ok: false, errors: errors.filter((e) => !seen.has(`${e.path}|${e.message}`) && seen.add(`${e.path}|${e.message}`)) };
+  }
+  const definition = parsed.data;
   const categoryTriggers: Record<LifecycleCategory, Trigger['type'][]> = {
     joiner: ['time', 'on-demand', 'group-change'],
     mover: ['attribute-change', 'group-change', 'on-demand', 'time'],
     leaver: ['time', 'on-demand', 'group-change', 'attribute-change'],
   };
-  if (!categoryTriggers[raw.category].includes(raw.trigger.type)) {
-    errors.push({ path: 'trigger.type', message: `a ${raw.category} workflow cannot use a ${raw.trigger.type} trigger` });
+  if (!categoryTriggers[definition.category].includes(definition.trigger.type)) {
+    errors.push({ path: 'trigger.type', message: `a ${definition.category} workflow cannot use a ${definition.trigger.type} trigger` });
   }
 
   const tasks: LifecycleTask[] = [];
-  const seen = new Set<string>();
-  raw.tasks.forEach((task, index) => {
+  const ids = new Set<string>();
+  definition.tasks.forEach((task, index) => {
     const id = task.id ?? `task-${index + 1}`;
-    if (seen.has(id)) errors.push({ path: `tasks.${index}.id`, message: `duplicate task id "${id}"` });
-    seen.add(id);
-    const args = taskTypes[task.type].safeParse(task.args ?? {});
-    if (!args.success) {
-      errors.push(...issues(args.error, ['tasks', index, 'args']));
-      return;
-    }
-    const data = args.data as Record<string, unknown>;
-    const template = data.template as MailTemplate | undefined;
-    if (template) {
-      const allowed = task.type === 'generate-temporary-access-pass' ? [...templatePlaceholders, ...tapPlaceholders] : templatePlaceholders;
-      for (const field of ['subject', 'body'] as const) {
-        for (const message of templateProblems(template[field], allowed)) errors.push({ path: `tasks.${index}.args.template.${field}`, message });
-      }
-      if (task.type === 'generate-temporary-access-pass' && !/\{\{\s*temporaryAccessPass\s*\}\}/.test(template.body)) {
-        errors.push({ path: `tasks.${index}.args.template.body`, message: 'must include {{temporaryAccessPass}}' });
-      }
-      if (template.locale) {
-        try {
-          new Intl.DateTimeFormat(template.locale);
-        } catch {
-          errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
-        }
-      }
-    }
-    if (task.type === 'run-custom-extension' && !context.extensions.includes(data.extension as string)) {
-      errors.push({
-        path: `tasks.${index}.args.extension`,
-        message: `no custom extension "${String(data.extension)}" is configured${context.extensions.length ? ` (configured: ${context.extensions.join(', ')})` : ''}`,
-      });
-    }
-    tasks.push({ id, type: task.type, name: task.name ?? task.type, enabled: task.enabled, continueOnError: task.continueOnError, args: data });
+    if (ids.has(id)) errors.push({ path: `tasks.${index}.id`, message: `duplicate task id "${id}"` });
+    ids.add(id);
+    const args = checkTask(task, index, context, errors);
+    if (args) tasks.push({ id, type: task.type, name: task.name ?? task.type, enabled: task.enabled, continueOnError: task.continueOnError, args });
   });
   if (errors.length > 0) return { ok: false, errors };
-  const { tasks: _tasks, ...rest } = raw;
+  const { tasks: _tasks, ...rest } = definition;
   return { ok: true, definition: { ...rest, tasks } };
 }

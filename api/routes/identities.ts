@@ -13,14 +13,14 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const accountSchema = z
   .object({
     system: z.string(),
-    id: z.string().openapi({ description: 'The account id in that system (a DN for LDAP)' }),
+    id: z.string().meta({ description: 'The account id in that system (a DN for LDAP)' }),
     username: z.string(),
     enabled: z.boolean(),
     attributes: z.record(z.string(), z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi('Account');
+  .meta({ id: 'Account' });
 
 const identitySummarySchema = z
   .object({
@@ -37,7 +37,7 @@ const identitySummarySchema = z
     nextAction: z.object({ action: z.string(), at: z.string() }).nullable(),
     workflowId: z.string(),
   })
-  .openapi('IdentitySummary');
+  .meta({ id: 'IdentitySummary' });
 
 const identitySchema = identitySummarySchema
   .extend({
@@ -59,7 +59,7 @@ const identitySchema = identitySummarySchema
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi('Identity');
+  .meta({ id: 'Identity' });
 
 const eventSchema = z
   .object({
@@ -73,15 +73,15 @@ const eventSchema = z
     workflowId: z.string().nullable(),
     runId: z.string().nullable(),
   })
-  .openapi('AuditEvent');
+  .meta({ id: 'AuditEvent' });
 
 const employeeIdParam = z.object({
-  employeeId: employeeIdSchema.openapi({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
+  employeeId: employeeIdSchema.meta({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
 });
 
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page' }),
 };
 
 const getIdentity = createRoute({
@@ -110,7 +110,7 @@ const listRoute = createRoute({
     query: z.object({
       state: z.enum(lifecycleStates).optional(),
       department: z.string().optional(),
-      q: z.string().max(200).optional().openapi({ description: 'Text in the employee id, name, username or work email' }),
+      q: z.string().max(200).optional().meta({ description: 'Text in the employee id, name, username or work email' }),
       ...pageQuery,
     }),
   },

@@ -16,7 +16,7 @@ import { ApiError, errorResponses, errorSchema } from '../errors';
 // What lifecycle workflows will do for a person (preview), the temporary access pass check a
 // sign-in system calls, and the signed way back for custom extensions.
 
-const employeeIdParam = z.object({ employeeId: employeeIdSchema.openapi({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }) });
+const employeeIdParam = z.object({ employeeId: employeeIdSchema.meta({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }) });
 const notFound = { description: 'No such identity', content: { 'application/json': { schema: errorSchema } } };
 
 const previewItem = z.object({
@@ -38,7 +38,7 @@ const preview = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [requireScope('identities:read')],
   request: { params: employeeIdParam },
-  responses: { 200: { description: 'The preview', content: { 'application/json': { schema: z.object({ employeeId: z.string(), at: z.string(), items: z.array(previewItem) }).openapi('LifecyclePreview') } } }, ...errorResponses, 404: notFound },
+  responses: { 200: { description: 'The preview', content: { 'application/json': { schema: z.object({ employeeId: z.string(), at: z.string(), items: z.array(previewItem) }).meta({ id: 'LifecyclePreview' }) } } }, ...errorResponses, 404: notFound },
 });
 
 const verifyPass = createRoute({

@@ -18,10 +18,10 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 const filters = {
   employeeId: z.string().optional(),
-  workflowId: z.string().optional().openapi({ description: 'Lifecycle workflow (definition) id' }),
+  workflowId: z.string().optional().meta({ description: 'Lifecycle workflow (definition) id' }),
   status: z.enum(runStatuses).optional(),
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Runs scheduled at or after' }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Runs scheduled before' }),
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Runs scheduled at or after' }),
+  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Runs scheduled before' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().optional(),
   format: z.enum(['json', 'csv']).default('json'),
@@ -42,7 +42,7 @@ const runSchema = z
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
   })
-  .openapi('LifecycleRun');
+  .meta({ id: 'LifecycleRun' });
 
 const taskSchema = z
   .object({
@@ -57,7 +57,7 @@ const taskSchema = z
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
   })
-  .openapi('LifecycleTaskRun');
+  .meta({ id: 'LifecycleTaskRun' });
 
 const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
@@ -95,7 +95,7 @@ const isPersonCursor = (v: unknown): v is { after: string } => typeof v === 'obj
 
 const read = [requireScope('identities:read')];
 const security = [{ bearerAuth: [] }];
-const runIdParam = z.object({ runId: z.string().min(1).max(300).openapi({ param: { name: 'runId', in: 'path' } }) });
+const runIdParam = z.object({ runId: z.string().min(1).max(300).meta({ param: { name: 'runId', in: 'path' } }) });
 
 const routes = {
   runs: createRoute({

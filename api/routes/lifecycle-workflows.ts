@@ -12,7 +12,7 @@ import { startLifecycleReplan } from '../lifecycle-replan';
 
 // Lifecycle workflow definitions: created, versioned, switched on and off, run on demand.
 
-const idParam = z.object({ id: definitionIdSchema.openapi({ param: { name: 'id', in: 'path' }, example: 'onboard-new-hire' }) });
+const idParam = z.object({ id: definitionIdSchema.meta({ param: { name: 'id', in: 'path' }, example: 'onboard-new-hire' }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const notFound = json(errorSchema, 'No such lifecycle workflow');
 
@@ -33,9 +33,9 @@ const definitionSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi('LifecycleWorkflow');
+  .meta({ id: 'LifecycleWorkflow' });
 
-const definitionInputDoc = z.record(z.string(), z.unknown()).openapi('LifecycleWorkflowInput', {
+const definitionInputDoc = z.record(z.string(), z.unknown()).meta({ id: 'LifecycleWorkflowInput', 
   description:
     'id, name, description?, category (joiner|mover|leaver), enabled?, trigger (time: on hireDate|leaveDate|created with a signed ISO 8601 offset and optional localTime; attribute-change; group-change; on-demand), scope? (rule), caseSensitive?, catchUp? (default P3D), tasks[] (type, id?, enabled?, continueOnError?, args?). See the README.',
   example: {
@@ -48,7 +48,7 @@ const definitionInputDoc = z.record(z.string(), z.unknown()).openapi('LifecycleW
   },
 });
 
-const saveResultSchema = z.object({ id: z.string(), version: z.number().int(), outcome: z.enum(['created', 'new-version', 'unchanged']) }).openapi('LifecycleWorkflowSaved');
+const saveResultSchema = z.object({ id: z.string(), version: z.number().int(), outcome: z.enum(['created', 'new-version', 'unchanged']) }).meta({ id: 'LifecycleWorkflowSaved' });
 
 function present(definition: StoredDefinition) {
   return {

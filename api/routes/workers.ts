@@ -16,14 +16,14 @@ const maxBatch = 1000;
 const singleBodyLimit = 64 * 1024;
 
 const employeeIdParam = z.object({
-  employeeId: employeeIdSchema.openapi({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
+  employeeId: employeeIdSchema.meta({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
 });
 
 const acceptedSchema = z
   .object({ employeeId: z.string(), workflowId: z.string(), inboxId: z.number().int() })
-  .openapi('Accepted');
+  .meta({ id: 'Accepted' });
 
-const workerRecordDoc = workerRecordSchema.openapi('WorkerRecord', {
+const workerRecordDoc = workerRecordSchema.meta({ id: 'WorkerRecord', 
   example: {
     asOf: '2026-11-20T10:00:00Z',
     givenName: 'Zoë',
@@ -58,7 +58,7 @@ const putWorker = createRoute({
 });
 
 // Items are checked one by one in the handler, so one bad record cannot fail the request.
-const batchItemSchema = z.unknown().openapi({
+const batchItemSchema = z.unknown().meta({
   description: 'A WorkerRecord with its employeeId added, e.g. {"employeeId": "E1001", "asOf": …}',
 });
 
@@ -76,7 +76,7 @@ const batchResultSchema = z
       }),
     ),
   })
-  .openapi('BatchResult');
+  .meta({ id: 'BatchResult' });
 
 const postBatch = createRoute({
   method: 'post',
@@ -110,7 +110,7 @@ const deleteWorker = createRoute({
   request: {
     params: employeeIdParam,
     query: z.object({
-      asOf: z.iso.datetime({ offset: true }).optional().openapi({ description: 'HR version time of the withdrawal; defaults to now' }),
+      asOf: z.iso.datetime({ offset: true }).optional().meta({ description: 'HR version time of the withdrawal; defaults to now' }),
     }),
   },
   responses: {
