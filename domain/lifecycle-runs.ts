@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { parseSignedDuration, type DefinitionVersion, type Trigger } from './lifecycle-workflows';
+import { parseSignedDuration, personAttributes, type DefinitionVersion, type Trigger } from './lifecycle-workflows';
 import { evaluateRule, parseRule, type Attributes } from './rules';
 import { parseExactDuration } from './time';
 
@@ -41,7 +41,8 @@ export interface RunPlan {
 
 export function inScope(definition: Pick<DefinitionVersion, 'scope' | 'caseSensitive'>, attributes: Attributes): boolean {
   if (!definition.scope) return true;
-  return evaluateRule(parseRule(definition.scope), attributes, { caseSensitive: definition.caseSensitive });
+  // Attribute names match in any case, as validation accepted them.
+  return evaluateRule(parseRule(definition.scope, { attributes: personAttributes }), attributes, { caseSensitive: definition.caseSensitive });
 }
 
 type TimeTrigger = Extract<Trigger, { type: 'time' }>;
@@ -52,8 +53,8 @@ export function triggerInstant(trigger: TimeTrigger, person: PersonFacts): numbe
   if (base === undefined) return undefined;
   const shifted = base + parseSignedDuration(trigger.offset);
   if (!trigger.localTime) return shifted;
-  const [hour, minute] = trigger.localTime.split(':').map(Number);
-  return DateTime.fromMillis(shifted, { zone: person.timeZone }).set({ hour, minute, second: 0, millisecond: 0 }).toMillis();
+  const [hour, minute, second = 0] = trigger.localTime.split(':').map(Number);
+  return DateTime.fromMillis(shifted, { zone: person.timeZone }).set({ hour, minute, second, millisecond: 0 }).toMillis();
 }
 
 export function runKey(definitionId: string, trigger: string, base: number | string): string {

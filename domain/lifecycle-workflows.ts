@@ -99,7 +99,7 @@ const triggerSchema = z.discriminatedUnion('type', [
     on: z.enum(['hireDate', 'leaveDate', 'created']),
     offset: signedDurationSchema.default('P0D'),
     /** Run at this local time on the day the offset lands on, in the person's time zone. */
-    localTime: z.string().refine(isLocalTime, { error: 'expected HH:mm' }).optional(),
+    localTime: z.string().refine(isLocalTime, { error: 'expected HH:mm or HH:mm:ss' }).optional(),
   }),
   z.strictObject({
     type: z.literal('attribute-change'),
@@ -245,6 +245,15 @@ function issues(error: z.ZodError, prefix: PropertyKey[] = []): FieldProblem[] {
   });
 }
 
+/** A locale the runtime can format dates in (well-formed is not enough: "xx-XX" would fall back silently). */
+function supportedLocale(locale: string): boolean {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf(locale).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A rule's syntax problem, if any. */
 function scopeProblem(scope: unknown): FieldProblem | undefined {
   if (typeof scope !== 'string') return undefined;
@@ -274,12 +283,8 @@ function checkTask(task: { type: TaskType; args?: unknown }, index: number, cont
     if (task.type === 'generate-temporary-access-pass' && !/\{\{\s*temporaryAccessPass\s*\}\}/.test(template.body)) {
       errors.push({ path: `tasks.${index}.args.template.body`, message: 'must include {{temporaryAccessPass}}' });
     }
-    if (template.locale) {
-      try {
-        new Intl.DateTimeFormat(template.locale);
-      } catch {
-        errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
-      }
+    if (template.locale && !supportedLocale(template.locale)) {
+      errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
     }
   }
   if (task.type === 'run-custom-extension' && !context.extensions.includes(data.extension as string)) {

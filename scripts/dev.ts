@@ -4,6 +4,8 @@ import { createApiKey } from '../api/api-keys';
 import { createDb } from '../db/client';
 import { ensureDatabase, migrateDatabase } from '../db/migrate';
 import { ConfigError, loadConfig } from '../domain/config';
+import { Client as LdapClient } from 'ldapts';
+import { startMailSink } from './mail-sink';
 import { isPortOpen } from './ports';
 import { startSlapd, type RunningSlapd } from './slapd';
 import { startTenureProcess, type TenureProcess } from './tenure-process';
@@ -29,6 +31,9 @@ const devDefaults: Record<string, string> = {
   TENURE_PREHIRE_LEAD: 'PT2M',
   TENURE_LEAVER_RETENTION: 'PT5M',
   TENURE_API_PORT: '3000',
+  TENURE_SMTP_URL: 'smtp://127.0.0.1:2525',
+  TENURE_ORGANIZATION_NAME: 'Tenure Dev',
+  TENURE_LIFECYCLE_WORKFLOWS_DIR: join(root, 'examples', 'lifecycle-workflows'),
 };
 
 const env: Record<string, string | undefined> = { ...devDefaults, ...process.env };
@@ -45,12 +50,13 @@ const log = (message: string) => console.log(`[dev] ${message}`);
 const processes: TenureProcess[] = [];
 let temporal: RunningDevServer | undefined;
 let slapd: RunningSlapd | undefined;
+let mailSink: { stop(): Promise<void> } | undefined;
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
   stopping = true;
   await Promise.all(processes.map((p) => p.kill()));
-  await Promise.all([temporal?.stop(), slapd?.stop()]);
+  await Promise.all([temporal?.stop(), slapd?.stop(), mailSink?.stop()]);
   process.exit(code);
 }
 
@@ -93,6 +99,23 @@ if (await isPortOpen(ldapPort)) {
   slapd = await startSlapd({ dir: join(stateDir, 'slapd'), port: ldapPort, adminPassword: config.ldap.bindPassword });
 }
 
+// The groups the example lifecycle workflows use.
+const ldap = new LdapClient({ url: config.ldap.url });
+await ldap.bind(config.ldap.bindDn, config.ldap.bindPassword);
+for (const cn of ['all-staff', 'engineering', 'sales']) {
+  await ldap.add(`cn=${cn},${config.ldap.groupsDn}`, { objectClass: ['top', 'groupOfNames'], cn, member: 'cn=empty-membership-placeholder' }).catch((error: { code?: number }) => {
+    if (error.code !== 68) throw error;
+  });
+}
+await ldap.unbind();
+
+const smtpPort = Number(new URL(config.mail.smtpUrl).port);
+if (await isPortOpen(smtpPort)) {
+  log(`using the SMTP server already at ${config.mail.smtpUrl}`);
+} else {
+  mailSink = await startMailSink(smtpPort, (text) => console.log(text.split('\n').map((line) => `[mail] ${line}`).join('\n')));
+}
+
 await ensureDatabase(config.database.url);
 await migrateDatabase(config.database.url);
 const { db, close } = createDb(config.database.url, { max: 1 });
@@ -111,6 +134,8 @@ Tenure is running (development mode).
   OpenLDAP         ${config.ldap.url}   bind ${config.ldap.bindDn} / ${devLdapPassword}
   PostgreSQL       ${config.database.url.replace(/\/\/[^@]*@/, '//…@')}
   Lifecycle        pre-hire lead ${config.lifecycle.prehireLead}, leaver retention ${config.lifecycle.leaverRetention}
+                   workflows from ${config.lifecycle.workflowsDir}
+  Mail             ${config.mail.smtpUrl} (messages are printed here, prefixed [mail])
   Dev API key      ${key}
                    (valid only while TENURE_MODE=development)
 

@@ -25,6 +25,9 @@ export async function createTenureWorker(options: TenureWorkerOptions): Promise<
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     shutdownGraceTime: '10 seconds',
+    // A shared V8 context crashed the worker thread ("async hook stack has become corrupted")
+    // when a child workflow completed under Node 20; one context per workflow does not.
+    reuseV8Context: false,
     ...options.tuning,
   });
 }

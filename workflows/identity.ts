@@ -16,7 +16,6 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { DueRun, PlanInput } from '../activities/lifecycle-runs';
 import type { Cause } from '../activities/types';
@@ -342,7 +341,7 @@ async function startLifecycleRuns(s: IdentitySnapshot, triggers: Triggers): Prom
         ],
       });
     } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      if ((error as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw error;
     }
     remember(s.lifecycle.started, run.key, 300);
   }

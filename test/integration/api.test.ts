@@ -86,6 +86,25 @@ describe('validation', () => {
     expect(badId.body.error.details[0].path).toBe('employeeId');
   });
 
+  it('refuses implausible dates and an asOf more than a day ahead', async () => {
+    const res = await env.put(newEmployeeId(), workerRecord({ hireDate: '0000-01-01', leaveDate: '20266-01-01', asOf: new Date(Date.now() + 3 * 86_400_000).toISOString() }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['hireDate', 'leaveDate']);
+    const ahead = await env.put(newEmployeeId(), workerRecord({ asOf: new Date(Date.now() + 3 * 86_400_000).toISOString() }));
+    expect(ahead.body.error.details).toEqual([{ path: 'asOf', message: 'asOf is more than a day in the future' }]);
+  });
+
+  it('refuses an employee id that differs from an existing one only in letter case', async () => {
+    const id = `Case${newEmployeeId()}`;
+    expect((await env.put(id, workerRecord())).status).toBe(202);
+    await waitFor(async () => (await env.identity(id))?.state === 'active');
+    const variant = await env.put(id.toLowerCase(), workerRecord());
+    expect(variant.status).toBe(409);
+    expect(variant.body.error.details[0]).toMatchObject({ path: 'employeeId', message: expect.stringContaining(id) });
+    const batch = await env.request('POST', '/v1/workers/batch', { records: [{ employeeId: id.toUpperCase(), ...workerRecord() }] });
+    expect(batch.body.results[0]).toMatchObject({ status: 'rejected', errors: [{ path: 'records.0.employeeId' }] });
+  });
+
   it('answers 400 for malformed JSON, 415 for other media types and 413 for large bodies', async () => {
     const id = newEmployeeId();
     const auth = { authorization: `Bearer ${env.key}` };

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../domain/signature';
 import { createApp } from '../../api/app';
+import { signalIdentity } from '../../api/hr-delivery';
 import { relayOnce, startRelay } from '../../api/hr-inbox-relay';
 import { hrInbox } from '../../db/schema';
 import type { identityWorkflow } from '../../workflows/identity';
@@ -122,7 +123,9 @@ describe('Temporal unreachable', () => {
 
     const rows = await env.db.select().from(hrInbox).where(eq(hrInbox.employeeId, id)).orderBy(hrInbox.id);
     expect(rows).toHaveLength(2);
-    expect(rows.every((r) => r.deliveredAt === null && r.lastDeliveryError)).toBe(true);
+    expect(rows.every((r) => r.deliveredAt === null)).toBe(true);
+    // The first one was tried and failed; the second queued behind it, untried.
+    expect(rows.map((r) => r.lastDeliveryError !== null)).toEqual([true, false]);
     expect(rows.map((r) => r.record?.jobTitle)).toEqual(['First', 'Second']);
     expect(await env.identity(id)).toBeUndefined();
 
@@ -141,6 +144,53 @@ describe('Temporal unreachable', () => {
     expect(after.map((r) => r.outcome)).toEqual(['applied', 'applied']);
     expect((await env.events(id)).filter((e) => e.kind.startsWith('record.')).map((e) => e.kind)).toEqual(['record.hire', 'record.move']);
     await deadConnection.close();
+  });
+
+  it('a withdrawal queues behind the record it withdraws, so the hire never happens', async () => {
+    const deadConnection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    const offline = createApp({
+      db: env.db,
+      temporal: { client: new Client({ connection: deadConnection }), taskQueue: env.taskQueue, ping: async () => {} },
+      config: { ...env.config, maxBodyBytes: env.config.api.maxBodyBytes },
+      deliveryTimeoutMs: 300,
+      now: () => new Date(),
+      log: { info() {}, warn() {}, error() {} },
+    });
+    const id = newEmployeeId();
+    const put = await offline.request(`/v1/workers/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${env.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(workerRecord({ hireDate: new Date(Date.now() + 3_600_000).toISOString() })),
+    });
+    expect(put.status).toBe(202);
+    // Temporal is back for this request, but the older record is still waiting for the relay.
+    expect((await env.request('DELETE', `/v1/workers/${id}`)).status).toBe(202);
+    const rows = await env.db.select().from(hrInbox).where(eq(hrInbox.employeeId, id)).orderBy(hrInbox.id);
+    expect(rows.map((r) => [r.kind, r.deliveredAt === null])).toEqual([
+      ['upsert', true],
+      ['withdraw', true],
+    ]);
+    const relay = startRelay(env.db, { client: env.client, taskQueue: env.taskQueue, timeoutMs: 5000 }, { intervalMs: 200, graceMs: 0, batchSize: 50, now: () => new Date() });
+    try {
+      await waitFor(async () => (await env.identity(id))?.state === 'cancelled', { what: 'the withdrawn hire cancelled' });
+    } finally {
+      await relay.stop();
+    }
+    expect(await env.entry(id)).toBeUndefined();
+    await deadConnection.close();
+  });
+
+  it('a redelivered inbox row changes nothing and leaves no trace', async () => {
+    const id = newEmployeeId();
+    await env.put(id, workerRecord());
+    await active(id);
+    const [row] = await env.db.select().from(hrInbox).where(eq(hrInbox.employeeId, id));
+    await signalIdentity({ client: env.client, taskQueue: env.taskQueue, timeoutMs: 5000 }, row!);
+    await env.put(id, workerRecord({ familyName: row!.record!.familyName, jobTitle: 'After the redelivery' }));
+    await waitFor(async () => (await env.identity(id))?.jobTitle === 'After the redelivery');
+    expect((await env.events(id)).map((e) => e.kind)).not.toContain('record.duplicate');
+    const [again] = await env.db.select().from(hrInbox).where(eq(hrInbox.id, row!.id));
+    expect(again!.outcome).toBe('applied');
   });
 
   it('only one relay works at a time, and a second pass finds nothing left', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { escapeFilterValue } from '../../activities/connectors/ldap-escape';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
-import { startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { Attribute, Change } from 'ldapts';
+import { isLocked, startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
 
 // Usernames from real-world names, reserved in PostgreSQL, checked against the directory; and
 // a people container whose DN needs escaping, so every DN and filter we build is exercised.
@@ -39,6 +40,7 @@ it.each([
   ['Robert', 'Smith, Jr.', 'robert.smith'],
   ['Anne+Marie', 'Dubois', 'anne-marie.dubois'],
   ['Jürgen', 'Groß', 'jurgen.gross'],
+  ['Дмитрий', 'Иванов', 'dmitrii.ivanov'],
 ])('%s %s becomes %s', async (givenName, familyName, username) => {
   const id = newEmployeeId();
   await env.put(id, workerRecord({ givenName, familyName }));
@@ -92,4 +94,20 @@ it('a leaver whose DN needs escaping leaves groupOfNames and groupOfUniqueNames 
   expect(await memberOf(unique, 'uniqueMember')).toEqual(['cn=empty-membership-placeholder']);
   const { searchEntries } = await env.admin.search(env.ldapBase, { filter: `(|(member=${escapeFilterValue(dn)})(uniqueMember=${escapeFilterValue(dn)}))` });
   expect(searchEntries).toEqual([]);
+});
+
+it('puts back a lock that was undone outside Tenure, and says so in the trail', async () => {
+  const id = newEmployeeId();
+  const record = workerRecord({ jobTitle: 'Before' });
+  await env.put(id, record);
+  await active(id);
+  await env.put(id, { ...record, asOf: new Date().toISOString(), leaveDate: new Date(Date.now() + 300).toISOString() });
+  await waitFor(async () => (await env.identity(id))?.state === 'terminated', { what: 'terminated' });
+  const dn = (await env.entry(id))!.dn;
+  // A helpdesk password reset: OpenLDAP's ppolicy drops the lock with it.
+  await env.admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['reset-by-helpdesk'] }) }));
+  expect(isLocked((await env.entry(id))!)).toBe(false);
+  await env.put(id, { ...record, asOf: new Date().toISOString(), leaveDate: new Date(Date.now() - 1000).toISOString(), jobTitle: 'After' });
+  await waitFor(async () => isLocked((await env.entry(id))!), { what: 'the lock back' });
+  await waitFor(async () => (await env.events(id)).some((e) => e.kind === 'account.drift-corrected'), { what: 'the drift in the trail' });
 });
