@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { startLocalStack } from './local-stack';
+import { startMailSink } from './mail-sink';
+import { freePort } from './ports';
 
 // Records real identity-workflow histories into test/replay/histories. The replay test runs
 // today's workflow code against them, so a change that would break running workflows (a
@@ -10,7 +12,9 @@ import { startLocalStack } from './local-stack';
 // versioned: `npm run tenure:record-histories`.
 
 const out = join(import.meta.dirname, '..', 'test', 'replay', 'histories');
-const stack = await startLocalStack({ env: { TENURE_PREHIRE_LEAD: 'PT2S', TENURE_LEAVER_RETENTION: 'PT3S' } });
+const smtpPort = await freePort();
+const mail = await startMailSink(smtpPort, () => {});
+const stack = await startLocalStack({ env: { TENURE_PREHIRE_LEAD: 'PT2S', TENURE_LEAVER_RETENTION: 'PT3S', TENURE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } });
 const headers = { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' };
 let stamp = Date.now();
 const asOf = () => new Date(stamp++).toISOString();
@@ -35,6 +39,22 @@ async function until(id: string, wanted: string) {
 }
 
 try {
+  // Lifecycle workflows: a welcome on day one (its group task fails and the run goes on) and a mover mail.
+  for (const definition of [
+    {
+      id: 'replay-welcome',
+      name: 'Replay welcome',
+      category: 'joiner',
+      trigger: { type: 'time', on: 'hireDate', offset: 'P0D' },
+      scope: "department eq 'Engineering'",
+      tasks: [{ type: 'send-welcome-email' }, { type: 'add-to-groups', continueOnError: true, args: { groups: ['no-such-group'] } }],
+    },
+    { id: 'replay-move', name: 'Replay move', category: 'mover', trigger: { type: 'attribute-change', attributes: ['jobTitle'] }, tasks: [{ type: 'notify-manager-of-move' }] },
+  ]) {
+    const res = await fetch(`${stack.api}/v1/lifecycle-workflows`, { method: 'POST', headers, body: JSON.stringify(definition) });
+    if (res.status !== 201) throw new Error(`definition ${definition.id}: ${res.status} ${await res.text()}`);
+  }
+
   // A hire, a move, a leave and the deletion after retention.
   await put('R-LIFE', { hireDate: '2024-01-08', jobTitle: 'Engineer' });
   await until('R-LIFE', 'active');
@@ -63,13 +83,23 @@ try {
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
   mkdirSync(out, { recursive: true });
-  for (const id of ['R-LIFE', 'R-CANCEL', 'R-REPORT', 'R-BOSS']) {
-    const history = await client.workflow.getHandle(`identity-${id}`).fetchHistory();
+  // Wait for the lifecycle runs (the welcome at the rehire, the mover mail) to finish.
+  let runs: { runId: string; status: string }[] = [];
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(500)) {
+    const res = await fetch(`${stack.api}/v1/lifecycle-runs`, { headers });
+    runs = ((await res.json()) as { items: { runId: string; status: string }[] }).items;
+    if (runs.length >= 2 && runs.every((r) => !['queued', 'in_progress'].includes(r.status))) break;
+  }
+  if (runs.length < 2) throw new Error(`expected two lifecycle runs, found ${runs.length}`);
+  const workflowIds = [...['R-LIFE', 'R-CANCEL', 'R-REPORT', 'R-BOSS'].map((id) => `identity-${id}`), ...runs.map((r) => r.runId)];
+  for (const workflowId of workflowIds) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
     // Binary protobuf: the exact bytes the server keeps, with no JSON conversion in between.
-    writeFileSync(join(out, `identity-${id}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
-    console.log(`recorded identity-${id} (${history.events?.length} events)`);
+    writeFileSync(join(out, `${workflowId}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
+    console.log(`recorded ${workflowId} (${history.events?.length} events)`);
   }
   await connection.close();
 } finally {
   await stack.stop();
+  await mail.stop();
 }

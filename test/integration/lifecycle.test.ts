@@ -170,8 +170,9 @@ describe('mover', () => {
     expect(entry).toMatchObject({ departmentNumber: 'Apollo', givenName: 'Maggie', displayName: 'Maggie Hamilton', cn: 'Maggie Hamilton', employeeType: 'contractor' });
     expect(entry.l).toBeUndefined();
     expect(entry.uid).toBe('margaret.hamilton');
-    const updated = (await env.events(id)).find((e) => e.kind === 'account.updated');
-    expect(updated?.details.changes).toMatchObject({ title: { from: 'Engineer', to: 'Director' }, l: { from: 'Cambridge', to: null } });
+    // The trail is written just after the directory change.
+    const updated = await waitFor(async () => (await env.events(id)).find((e) => e.kind === 'account.updated'));
+    expect(updated.details.changes).toMatchObject({ title: { from: 'Engineer', to: 'Director' }, l: { from: 'Cambridge', to: null } });
   });
 
   it('the manager reference points at the manager entry, and is filled in when the manager arrives after the report', async () => {

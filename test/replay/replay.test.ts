@@ -11,7 +11,8 @@ const dir = join(import.meta.dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.binpb'));
 
 it('has recorded histories to replay', () => {
-  expect(files.length).toBeGreaterThanOrEqual(4);
+  expect(files.filter((f) => f.startsWith('identity-')).length).toBeGreaterThanOrEqual(4);
+  expect(files.filter((f) => f.startsWith('lifecycle-')).length).toBeGreaterThanOrEqual(2);
 });
 
 it.each(files)('replays %s', async (file) => {
