@@ -62,10 +62,10 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
   return {
     /** Due runs for a person (time, attribute-change and group-change triggers) and the next instant to look again. */
     async planLifecycleRuns(input: PlanInput): Promise<PlanResult> {
-      const identity = await findIdentity(db, input.employeeId);
-      if (!identity) return { due: [] };
       const definitions = await listDefinitions(db, { enabledOnly: true });
       if (definitions.length === 0) return { due: [] };
+      const identity = await findIdentity(db, input.employeeId);
+      if (!identity) return { due: [] };
       const person = identityFacts(identity, input.withdrawn);
       const started = new Set(input.started);
       const plan = planTimeTriggeredRuns(definitions, person, now().getTime(), started);
