@@ -7,6 +7,7 @@ import { findReservation, releaseReservation, tryReserveUsername } from '../db/q
 import type { HrRecord } from '../domain/hr-record';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
 import { DirectoryConflictError, type EnsureResult, type LdapDirectory, type ManagedLdapAttribute } from './connectors/ldap';
+import { writeLifecyclePosition } from './identity-store';
 import type { Cause, EnsureAccountsInput, EnsureAccountsResult } from './types';
 
 export const ldapSystem = 'ldap';
@@ -140,6 +141,7 @@ export function createAccountActivities(deps: AccountDeps) {
         await setIdentityNames(tx, input.employeeId, username, workEmail);
         if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, ldapSystem);
         await appendAuditEvents(tx, events);
+        if (input.position) await writeLifecyclePosition(tx, { employeeId: input.employeeId, ...input.position, cause });
       });
       const reportsToNotify = before ? [] : await findDirectReports(db, input.employeeId);
       return { username, workEmail, writeBack: deps.hrWritebackConfigured, reportsToNotify };

@@ -1,7 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import { appendAuditEvents } from '../db/queries/audit';
-import { findInboxRow, markProcessed } from '../db/queries/hr-inbox';
+import { markProcessed } from '../db/queries/hr-inbox';
 import { updateLifecyclePosition, upsertIdentityRecord } from '../db/queries/identities';
 import type { ApplyHrRecordInput, Cause, IgnoredDeliveryInput, RecordLifecycleStateInput } from './types';
 
@@ -15,11 +14,7 @@ export function createIdentityStoreActivities({ db }: { db: Db }) {
   return {
     /** Makes the inbox record the person's current one in the identity store. */
     async applyHrRecord(input: ApplyHrRecordInput): Promise<void> {
-      const row = await findInboxRow(db, input.inboxId);
-      if (!row?.record) {
-        throw ApplicationFailure.create({ type: 'IdentityMissing', message: `inbox row ${input.inboxId} holds no record`, nonRetryable: true });
-      }
-      const record = row.record;
+      const { record } = input;
       await db.transaction(async (tx) => {
         await upsertIdentityRecord(tx, record, input.cause.workflowId);
         await markProcessed(tx, input.inboxId, 'applied');
@@ -56,24 +51,27 @@ export function createIdentityStoreActivities({ db }: { db: Db }) {
     },
 
     async recordLifecycleState(input: RecordLifecycleStateInput): Promise<void> {
-      await db.transaction(async (tx) => {
-        const found = await updateLifecyclePosition(tx, input.employeeId, {
-          state: input.to,
-          nextAction: input.next?.action,
-          nextActionAt: input.next ? new Date(input.next.at) : undefined,
-          lastError: input.lastError,
-        });
-        if (!found) return;
-        const entries = [];
-        if (input.from !== input.to) {
-          entries.push({ employeeId: input.employeeId, kind: 'state.changed', system: identityStore, summary: `${input.from ?? 'new'} → ${input.to}`, details: { from: input.from ?? null, to: input.to }, ...trail(input.cause, 'state') });
-        }
-        if (input.lastError) {
-          entries.push({ employeeId: input.employeeId, kind: 'provisioning.failed', system: identityStore, summary: input.lastError, details: {}, ...trail(input.cause, 'error') });
-        }
-        await appendAuditEvents(tx, entries);
-      });
+      await db.transaction((tx) => writeLifecyclePosition(tx, input));
     },
 
   };
+}
+
+/** Stores where the person stands, with a `state.changed` (and any failure) in the trail. */
+export async function writeLifecyclePosition(tx: DbOrTx, input: RecordLifecycleStateInput): Promise<void> {
+  const found = await updateLifecyclePosition(tx, input.employeeId, {
+    state: input.to,
+    nextAction: input.next?.action,
+    nextActionAt: input.next ? new Date(input.next.at) : undefined,
+    lastError: input.lastError,
+  });
+  if (!found) return;
+  const entries = [];
+  if (input.from !== input.to) {
+    entries.push({ employeeId: input.employeeId, kind: 'state.changed', system: identityStore, summary: `${input.from ?? 'new'} → ${input.to}`, details: { from: input.from ?? null, to: input.to }, ...trail(input.cause, 'state') });
+  }
+  if (input.lastError) {
+    entries.push({ employeeId: input.employeeId, kind: 'provisioning.failed', system: identityStore, summary: input.lastError, details: {}, ...trail(input.cause, 'error') });
+  }
+  await appendAuditEvents(tx, entries);
 }

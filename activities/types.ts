@@ -1,3 +1,4 @@
+import type { HrRecord } from '../domain/hr-record';
 import type { LifecycleEvent, LifecycleState, ScheduledAction } from '../domain/lifecycle';
 
 /** Who asked for a step and where it sits in the workflow, for audit rows and idempotency keys. */
@@ -14,6 +15,8 @@ export interface EnsureAccountsInput {
   enabled: boolean;
   stripMemberships: boolean;
   cause: Cause;
+  /** Where the person stands once the accounts are right: written in the same transaction. */
+  position?: Omit<RecordLifecycleStateInput, 'employeeId' | 'cause' | 'lastError'>;
 }
 
 export interface EnsureAccountsResult {
@@ -37,6 +40,8 @@ export interface RecordLifecycleStateInput {
 export interface ApplyHrRecordInput {
   employeeId: string;
   inboxId: number;
+  /** The record as stored in the inbox row `inboxId` (the workflow received it with the row's id). */
+  record: HrRecord;
   event: LifecycleEvent;
   changed: string[];
   cause: Cause;

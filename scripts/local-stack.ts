@@ -79,6 +79,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     db,
     temporalAddress: temporal.address,
     slapd: { url: slapd.url, adminDn: slapd.adminDn, password: ldapPassword, suffix: slapd.suffix },
+    output: () => processes.map((p) => p.output()).join('\n---\n'),
     async stop() {
       stopping = true;
       await Promise.all(processes.map((p) => p.kill()));

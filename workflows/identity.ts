@@ -208,7 +208,7 @@ async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (
   s.record = record;
   s.withdrawal = undefined;
   s.policy = delivery.policy;
-  await store.applyHrRecord({ employeeId: s.employeeId, inboxId: delivery.inboxId, event, changed, cause: cause(delivery.actor) });
+  await store.applyHrRecord({ employeeId: s.employeeId, inboxId: delivery.inboxId, record, event, changed, cause: cause(delivery.actor) });
 }
 
 function isPermanent(error: unknown): error is ActivityFailure {
@@ -226,6 +226,9 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   let lastError: string | undefined;
   let writeBack = false;
   let reports: string[] = [];
+  // Where the person will stand if the accounts step succeeds; written with it in one transaction.
+  const position = { from: s.stored?.state, to: plan.state, next: plan.next };
+  let positionStored = false;
   try {
     if (plan.accounts === 'none' && s.accounts !== 'none') {
       reports = await acts.deleteAccounts({ employeeId: s.employeeId, cause: cause(actor) });
@@ -240,7 +243,9 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
         enabled: plan.accounts === 'enabled',
         stripMemberships: plan.stripMemberships,
         cause: cause(actor),
+        position,
       });
+      positionStored = true;
       s.accounts = plan.accounts;
       s.attributesStale = false;
       s.username = result.username;
@@ -264,6 +269,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   }
   s.next = plan.next;
   s.lastError = lastError;
+  if (positionStored) s.stored = { state: plan.state, nextAt: plan.next?.at };
   const { stored } = s;
   if (s.state && (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError)) {
     await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });

@@ -47,11 +47,6 @@ export async function hasInboxRows(db: DbOrTx, employeeId: string): Promise<bool
   return row !== undefined;
 }
 
-export async function findInboxRow(db: DbOrTx, id: number): Promise<InboxRow | undefined> {
-  const [row] = await db.select().from(hrInbox).where(eq(hrInbox.id, id));
-  return row;
-}
-
 /** True when an earlier row of this person still waits for delivery: a new row must queue behind it. */
 export async function hasUndeliveredBefore(db: DbOrTx, employeeId: string, id: number): Promise<boolean> {
   const [row] = await db
