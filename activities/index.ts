@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import type { UsernamePolicy } from '../domain/username';
-import { createAccountActivities } from './accounts';
 import type { LdapDirectory } from './connectors/ldap';
 import type { Mailer } from './connectors/mailer';
 import type { WebhookSettings } from './connectors/signed-webhook';
@@ -10,6 +9,9 @@ import { createIdentityStoreActivities } from './identity-store';
 import { createFanOutActivities } from './lifecycle-fanout';
 import { createLifecycleRunActivities } from './lifecycle-runs';
 import { createLifecycleTaskActivities } from './lifecycle-tasks';
+import { createProvisioningActivities } from './provisioning';
+import type { TargetConnector } from './connectors/target-connector';
+import type { CompiledTarget } from '../domain/targets';
 
 export interface ActivityDeps {
   db: Db;
@@ -23,18 +25,21 @@ export interface ActivityDeps {
   extensions: Record<string, { url: string; secret: string }>;
   /** Where custom extensions call back (launch-and-wait). */
   publicUrl: string;
+  targets: CompiledTarget[];
+  connectors: Map<string, TargetConnector>;
   now: () => Date;
+  random: () => number;
 }
 
 /** Every activity the worker registers; workflows import only this function's type. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createIdentityStoreActivities(deps),
-    ...createAccountActivities({ ...deps, hrWritebackConfigured: deps.hrWebhook !== undefined }),
     ...createHrWritebackActivities({ db: deps.db, webhook: deps.hrWebhook, now: deps.now }),
     ...createLifecycleRunActivities(deps),
     ...createLifecycleTaskActivities(deps),
     ...createFanOutActivities(deps),
+    ...createProvisioningActivities({ ...deps, hrWritebackConfigured: deps.hrWebhook !== undefined }),
   };
 }
 

@@ -4,13 +4,13 @@ import type { Db } from '../db/client';
 import { hashPass, savePass } from '../db/queries/access-passes';
 import { appendAuditEvents } from '../db/queries/audit';
 import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
-import { findIdentity, findLiveAccount, saveLiveAccount, type IdentityRow } from '../db/queries/identities';
+import { findIdentity, findLiveAccount, type IdentityRow } from '../db/queries/identities';
 import { findTaskRun } from '../db/queries/lifecycle-runs';
 import type { MailTemplate, TaskType } from '../domain/lifecycle-workflows';
 import { mailRecipients } from '../domain/lifecycle-workflows';
 import { defaultTemplates, formatDate, renderTemplate } from '../domain/mail-templates';
-import { ldapSystem } from './accounts';
-import { DirectoryConflictError, type LdapDirectory, type LdapGroup } from './connectors/ldap';
+import type { CompiledTarget } from '../domain/targets';
+import type { LdapDirectory, LdapGroup } from './connectors/ldap';
 import { MailRejectedError, type Mailer } from './connectors/mailer';
 import { postWebhook, WebhookError } from './connectors/signed-webhook';
 
@@ -19,7 +19,9 @@ import { postWebhook, WebhookError } from './connectors/signed-webhook';
 
 export interface LifecycleTaskDeps {
   db: Db;
+  /** The OpenLDAP directory whose groups lifecycle tasks manage. */
   ldap: LdapDirectory;
+  targets: CompiledTarget[];
   mailer: Mailer;
   mail: { organizationName: string; defaultLocale: string };
   extensions: Record<string, { url: string; secret: string }>;
@@ -48,6 +50,8 @@ export function generatePass(): string {
 
 export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
   const { db, ldap, mailer } = deps;
+  // Group tasks act on the person's account in the first OpenLDAP target.
+  const groupSystem = deps.targets.find((t) => t.config.type === 'ldap')?.config.name ?? 'ldap';
 
   async function person(employeeId: string): Promise<IdentityRow> {
     const identity = await findIdentity(db, employeeId);
@@ -114,7 +118,7 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
   }
 
   async function ldapDn(employeeId: string): Promise<string> {
-    const account = await findLiveAccount(db, employeeId, ldapSystem);
+    const account = await findLiveAccount(db, employeeId, groupSystem);
     if (!account) throw permanent('NoAccount', `${employeeId} has no directory account`);
     return account.externalId;
   }
@@ -131,7 +135,7 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
 
   const audit = (context: TaskContext, kind: string, summary: string, details: Record<string, unknown>) =>
     appendAuditEvents(db, [
-      { employeeId: context.employeeId, kind, actor: `lifecycle:${context.runId}`, system: ldapSystem, summary, details, workflowId: context.runId, idempotencyKey: `${context.runId}:${context.taskId}:${kind}` },
+      { employeeId: context.employeeId, kind, actor: `lifecycle:${context.runId}`, system: groupSystem, summary, details, workflowId: context.runId, idempotencyKey: `${context.runId}:${context.taskId}:${kind}` },
     ]);
 
   return {
@@ -169,20 +173,6 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       return { messageId, to, expiresAt: expiresAt.toISOString(), oneTime: input.oneTime };
     },
 
-    async setAccountEnabled(input: TaskContext & { enabled: boolean }): Promise<Record<string, unknown>> {
-      const account = await findLiveAccount(db, input.employeeId, ldapSystem);
-      if (!account) throw permanent('NoAccount', `${input.employeeId} has no directory account`);
-      try {
-        await ldap.setLocked(input.employeeId, !input.enabled);
-      } catch (error) {
-        if (error instanceof DirectoryConflictError) throw permanent('NoAccount', error.message);
-        throw error;
-      }
-      await saveLiveAccount(db, { ...account, enabled: input.enabled });
-      await audit(input, input.enabled ? 'account.enabled' : 'account.disabled', `${input.enabled ? 'enabled' : 'disabled'} ${account.externalId}`, { dn: account.externalId });
-      return { dn: account.externalId, enabled: input.enabled };
-    },
-
     /** Adds or removes the person's directory account to or from groups, mirrored in the identity store. */
     async changeGroupMemberships(input: TaskContext & { add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
       const dn = await ldapDn(input.employeeId);
@@ -190,12 +180,12 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       const removed: string[] = [];
       for (const group of await resolveGroups(input.add ?? [])) {
         await ldap.addMember(group, dn);
-        await recordMemberships(db, [{ employeeId: input.employeeId, system: ldapSystem, groupDn: group.dn, groupName: group.name, addedByRun: input.runId }]);
+        await recordMemberships(db, [{ employeeId: input.employeeId, system: groupSystem, groupDn: group.dn, groupName: group.name, addedByRun: input.runId }]);
         added.push(group.name);
       }
       if (input.removeAll) {
         const left = await ldap.removeMemberships(dn);
-        await forgetMemberships(db, input.employeeId, ldapSystem);
+        await forgetMemberships(db, input.employeeId, groupSystem);
         removed.push(...left);
       } else {
         const groups = await resolveGroups(input.remove ?? []);
@@ -203,7 +193,7 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
           await ldap.removeMemberFrom(group, dn);
           removed.push(group.name);
         }
-        await forgetMemberships(db, input.employeeId, ldapSystem, groups.map((g) => g.dn));
+        await forgetMemberships(db, input.employeeId, groupSystem, groups.map((g) => g.dn));
       }
       if (added.length > 0) await audit(input, 'membership.added', `added ${dn} to ${added.join(', ')}`, { dn, groups: added });
       if (removed.length > 0) await audit(input, 'membership.removed', `removed ${dn} from ${removed.length} group(s)`, { dn, groups: removed });

@@ -10,23 +10,7 @@ export interface Cause {
   key: string;
 }
 
-export interface EnsureAccountsInput {
-  employeeId: string;
-  enabled: boolean;
-  stripMemberships: boolean;
-  cause: Cause;
-  /** Where the person stands once the accounts are right: written in the same transaction. */
-  position?: Omit<RecordLifecycleStateInput, 'employeeId' | 'cause' | 'lastError'>;
-}
 
-export interface EnsureAccountsResult {
-  username: string;
-  workEmail: string;
-  /** A write-back webhook is configured. */
-  writeBack: boolean;
-  /** Direct reports to tell, when this call created the person's first account. */
-  reportsToNotify: string[];
-}
 
 export interface RecordLifecycleStateInput {
   employeeId: string;

@@ -15,6 +15,7 @@ import { identityRoutes } from './routes/identities';
 import { extensionCallbackRoutes, identityLifecycleRoutes } from './routes/identity-lifecycle';
 import { lifecycleRunRoutes } from './routes/lifecycle-runs';
 import { lifecycleWorkflowRoutes } from './routes/lifecycle-workflows';
+import { targetRoutes } from './routes/targets';
 import { workerRoutes } from './routes/workers';
 
 export interface Logger {
@@ -26,7 +27,7 @@ export interface Logger {
 export interface AppDeps {
   db: Db;
   temporal: { client: Client; taskQueue: string; ping: () => Promise<unknown> };
-  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions'> & { maxBodyBytes: number };
+  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions' | 'targets'> & { maxBodyBytes: number };
   /** How long a request waits for Temporal before leaving delivery to the relay. */
   deliveryTimeoutMs: number;
   now: () => Date;
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', identityLifecycleRoutes(deps));
   app.route('/', lifecycleWorkflowRoutes(deps));
   app.route('/', lifecycleRunRoutes(deps));
+  app.route('/', targetRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'tnr_… API key' });
   app.doc31('/openapi.json', {

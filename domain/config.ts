@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { LifecyclePolicy } from './lifecycle';
+import { compileTargets, targetSchema, type CompiledTarget, type TargetConfig } from './targets';
 import { isLocalTime, isValidTimeZone, parseExactDuration } from './time';
 import { defaultUsernamePolicy, validatePattern, type UsernamePolicy } from './username';
 import type { DatePolicy } from './worker-record';
@@ -87,13 +88,17 @@ const configSchema = z.strictObject({
       defaultLocale: z.string().min(2).default('en-GB'),
     })
     .prefault({}),
+  /** Provisioning targets; without any, the `ldap` settings make the one OpenLDAP target. */
+  targets: z.array(targetSchema).optional(),
   /** Endpoints lifecycle tasks may call, each with the secret that signs the calls both ways. */
   customExtensions: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.strictObject({ url: z.url(), secret: z.string().min(16) })).default({}),
 });
 
 type RawConfig = z.output<typeof configSchema>;
 
-export interface TenureConfig extends RawConfig {
+export interface TenureConfig extends Omit<RawConfig, 'targets'> {
+  /** Every provisioning target, with mappings parsed. */
+  targets: CompiledTarget[];
   lifecyclePolicy: LifecyclePolicy;
   datePolicy: DatePolicy;
   usernamePolicy: UsernamePolicy;
@@ -170,12 +175,30 @@ function readConfigFile(env: Record<string, string | undefined>, sources: Config
   }
 }
 
+/** `${NAME}` in a configuration file value is the environment variable NAME: secrets stay out of files. */
+function interpolate(value: unknown, env: Record<string, string | undefined>, path: string, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) problems.push(`${path}: the environment variable ${name} is not set`);
+      return found ?? '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}.${i}`, problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k, problems)]));
+  }
+  return value;
+}
+
 export function loadConfig(env: Record<string, string | undefined>, sources: ConfigSources = {}): TenureConfig {
   const file = readConfigFile(env, sources);
   if (typeof file !== 'object' || file === null || Array.isArray(file)) {
     throw new ConfigError(['the configuration file must hold a mapping of settings']);
   }
-  const merged = structuredClone(file) as Record<string, unknown>;
+  const interpolationProblems: string[] = [];
+  const merged = interpolate(structuredClone(file), env, '', interpolationProblems) as Record<string, unknown>;
+  if (interpolationProblems.length > 0) throw new ConfigError(interpolationProblems);
   for (const [variable, path] of Object.entries(environmentOverrides)) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
@@ -202,14 +225,18 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     );
   }
   const raw = parsed.data;
+  const ldap = {
+    ...raw.ldap,
+    peopleDn: raw.ldap.peopleDn ?? `ou=people,${raw.ldap.baseDn}`,
+    groupsDn: raw.ldap.groupsDn ?? `ou=groups,${raw.ldap.baseDn}`,
+  };
+  const { targets, problems } = compileTargets(raw.targets ?? [defaultLdapTarget(ldap)]);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p.path}: ${p.message}`));
   return {
     ...raw,
+    targets,
     api: { ...raw.api, publicUrl: (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, '') },
-    ldap: {
-      ...raw.ldap,
-      peopleDn: raw.ldap.peopleDn ?? `ou=people,${raw.ldap.baseDn}`,
-      groupsDn: raw.ldap.groupsDn ?? `ou=groups,${raw.ldap.baseDn}`,
-    },
+    ldap,
     lifecyclePolicy: {
       prehireLeadMs: parseExactDuration(raw.lifecycle.prehireLead),
       leaverRetentionMs: parseExactDuration(raw.lifecycle.leaverRetention),
@@ -236,4 +263,36 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     node = node[key] as Record<string, unknown>;
   }
   node[keys[keys.length - 1]!] = value;
+}
+
+/** The OpenLDAP target Tenure had before targets were configurable: inetOrgPerson under peopleDn. */
+export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassword: string; baseDn: string; peopleDn: string }): TargetConfig {
+  return {
+    type: 'ldap',
+    name: 'ldap',
+    url: ldap.url,
+    bindDn: ldap.bindDn,
+    bindPassword: ldap.bindPassword,
+    baseDn: ldap.baseDn,
+    peopleDn: ldap.peopleDn,
+    tlsRejectUnauthorized: true,
+    rdnAttribute: 'uid',
+    anchorAttribute: 'employeeNumber',
+    objectClasses: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
+    deprovision: 'delete',
+    pauseAfterFailures: 10,
+    mappings: [
+      { target: 'uid', source: 'username', apply: 'create' },
+      { target: 'cn', source: 'displayName', apply: 'always' },
+      { target: 'sn', source: 'familyName', apply: 'always' },
+      { target: 'givenName', expression: 'Coalesce([preferredName], [givenName])', apply: 'always' },
+      { target: 'displayName', source: 'displayName', apply: 'always' },
+      { target: 'mail', source: 'workEmail', apply: 'always' },
+      { target: 'employeeType', source: 'employeeType', apply: 'always' },
+      { target: 'title', source: 'jobTitle', apply: 'always' },
+      { target: 'departmentNumber', source: 'department', apply: 'always' },
+      { target: 'l', source: 'location', apply: 'always' },
+      { target: 'manager', source: 'manager', apply: 'always' },
+    ],
+  };
 }

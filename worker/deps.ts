@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities';
 import { LdapDirectory } from '../activities/connectors/ldap';
 import { Mailer } from '../activities/connectors/mailer';
+import { connectTargets } from '../activities/connectors/targets';
 import type { Db } from '../db/client';
 import type { TenureConfig } from '../domain/config';
 
@@ -9,6 +10,7 @@ import type { TenureConfig } from '../domain/config';
 export function activityDeps(config: TenureConfig, db: Db, temporal: Client, overrides: Partial<ActivityDeps> = {}): { deps: ActivityDeps; close: () => Promise<void> } {
   const ldap = overrides.ldap ?? new LdapDirectory(config.ldap);
   const mailer = overrides.mailer ?? new Mailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from });
+  const connectors = overrides.connectors ?? connectTargets(config.targets);
   const deps: ActivityDeps = {
     db,
     ldap,
@@ -20,7 +22,10 @@ export function activityDeps(config: TenureConfig, db: Db, temporal: Client, ove
     mail: { organizationName: config.mail.organizationName, defaultLocale: config.mail.defaultLocale },
     extensions: config.customExtensions,
     publicUrl: config.api.publicUrl,
+    targets: config.targets,
+    connectors,
     now: () => new Date(),
+    random: Math.random,
     ...overrides,
   };
   return {
@@ -28,6 +33,7 @@ export function activityDeps(config: TenureConfig, db: Db, temporal: Client, ove
     close: async () => {
       mailer.close();
       await ldap.close();
+      await Promise.all([...connectors.values()].map((c) => c.close()));
     },
   };
 }

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DueRun, PlanInput } from '../activities/lifecycle-runs';
+import type { SyncOutcome } from '../activities/provisioning';
 import type { Cause } from '../activities/types';
 import { attributeChanges, changedDirectoryAttributes, sameRecordContent, watchedAttributes } from '../domain/hr-record';
 import { describeRecordChange, planLifecycle, type LifecyclePlan } from '../domain/lifecycle';
@@ -37,6 +38,8 @@ import {
   lifecycleStateSearchAttribute,
   lifecycleWorkflowSearchAttribute,
   managerAccountChangedSignal,
+  provisionNowUpdate,
+  targetResumedSignal,
   runLifecycleWorkflowSignal,
   type GroupMembershipChange,
   type HrDelivery,
@@ -54,6 +57,12 @@ const acts = proxyActivities<Activities>({
   retry,
 });
 
+/** One target's sync: a few attempts, then the person's workflow tries again later, so one target never blocks it. */
+const sync = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+});
+
 /** Identity-store bookkeeping: local activities, run inside the workflow task without a round trip. */
 const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
 
@@ -62,6 +71,8 @@ const defaultMaxHistoryEvents = 5_000;
 const timerActor = 'tenure:schedule';
 /** After a failure retrying could not fix, look again this much later (an operator may have fixed it). */
 const failureRetryMs = 15 * 60_000;
+/** After a target stayed unreachable through its retries. */
+const transientRetryMs = 60_000;
 
 interface Triggers {
   changes?: PlanInput['changes'] & { previous: Record<string, string | undefined> };
@@ -100,6 +111,19 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     if (typeof change?.group === 'string') triggers.groupChanges.push(change);
   });
   setHandler(identityStateQuery, () => s);
+  // Provision now: every target is brought to the desired state, and each one's outcome answered.
+  let provisionAsked = 0;
+  let provisionDone = 0;
+  let lastOutcomes: SyncOutcome[] = [];
+  setHandler(provisionNowUpdate, async () => {
+    const ticket = ++provisionAsked;
+    await condition(() => provisionDone >= ticket);
+    return { outcomes: lastOutcomes, state: s.state ?? 'pending', lastError: s.lastError };
+  });
+  let targetResumed = false;
+  setHandler(targetResumedSignal, () => {
+    targetResumed = true;
+  });
 
   const info = workflowInfo();
   const cause = (actor: string): Cause => {
@@ -143,12 +167,17 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
       actor = delivery.actor;
       await guard('applying an HR record', () => applyDelivery(s, delivery, cause, triggers));
     }
-    if (managerChanged) {
+    if (managerChanged || targetResumed) {
       managerChanged = false;
+      targetResumed = false;
       if (s.accounts !== 'none') s.attributesStale = true;
     }
-    if (s.retryAt !== undefined && Date.now() >= s.retryAt) s.retryAt = undefined;
-    await guard('provisioning', () => reconcile(s, cause, actor));
+    const forced = provisionAsked > provisionDone;
+    const asked = provisionAsked;
+    await guard('provisioning', async () => {
+      lastOutcomes = await reconcile(s, cause, forced ? 'tenure:provision-now' : actor, forced);
+    });
+    provisionDone = asked;
     await guard('starting lifecycle runs', () => startLifecycleRuns(s, triggers));
     publish();
 
@@ -156,13 +185,20 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     const wakeAt = [s.next?.at, s.lifecycle.nextAt, s.retryAt].filter((t): t is number => t !== undefined);
     const wait = wakeAt.length === 0 ? undefined : Math.max(Math.min(...wakeAt) - Date.now(), 1);
     await condition(
-      () => inbox.length > 0 || managerChanged || triggers.definitionsChanged || triggers.onDemand.length > 0 || triggers.groupChanges.length > 0,
+      () =>
+        inbox.length > 0 ||
+        managerChanged ||
+        targetResumed ||
+        provisionAsked > provisionDone ||
+        triggers.definitionsChanged ||
+        triggers.onDemand.length > 0 ||
+        triggers.groupChanges.length > 0,
       wait,
     );
   }
 
   await condition(allHandlersFinished);
-  if (managerChanged && s.accounts !== 'none') s.attributesStale = true;
+  if ((managerChanged || targetResumed) && s.accounts !== 'none') s.attributesStale = true;
   await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox, pendingOnDemand: triggers.onDemand });
 }
 
@@ -215,68 +251,68 @@ function isPermanent(error: unknown): error is ActivityFailure {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
 }
 
-async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, actor: string): Promise<void> {
-  if (!s.record || !s.policy) return;
+async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, actor: string, force = false): Promise<SyncOutcome[]> {
+  if (!s.record || !s.policy) return [];
   const employment = { hireAt: s.record.hireAt, leaveAt: s.record.leaveAt };
   const plan: LifecyclePlan = planLifecycle(
     { employment, withdrawnAt: s.withdrawal?.at, previousLeaveAt: s.previousLeaveAt, accounts: s.accounts },
     Date.now(),
     s.policy,
   );
+  const desired = plan.accounts === 'none' ? 'absent' : plan.accounts;
+  const retryDue = s.retryAt !== undefined && Date.now() >= s.retryAt;
+  if (retryDue) s.retryAt = undefined;
+  const needed = force || retryDue || s.accounts !== plan.accounts || s.attributesStale || (plan.stripMemberships && s.state !== 'terminated');
   let lastError: string | undefined;
   let writeBack = false;
-  let reports: string[] = [];
-  // Where the person will stand if the accounts step succeeds; written with it in one transaction.
-  const position = { from: s.stored?.state, to: plan.state, next: plan.next };
-  let positionStored = false;
-  try {
-    if (plan.accounts === 'none' && s.accounts !== 'none') {
-      reports = await acts.deleteAccounts({ employeeId: s.employeeId, cause: cause(actor) });
-      s.accounts = 'none';
-      s.attributesStale = false;
-    } else if (
-      plan.accounts !== 'none' &&
-      (s.accounts !== plan.accounts || s.attributesStale || (plan.stripMemberships && s.state !== 'terminated'))
-    ) {
-      const result = await acts.ensureAccounts({
-        employeeId: s.employeeId,
-        enabled: plan.accounts === 'enabled',
-        stripMemberships: plan.stripMemberships,
-        cause: cause(actor),
-        position,
-      });
-      positionStored = true;
-      s.accounts = plan.accounts;
-      s.attributesStale = false;
-      s.username = result.username;
-      s.workEmail = result.workEmail;
-      writeBack = result.writeBack;
-      reports = result.reportsToNotify;
+  let outcomes: SyncOutcome[] = [];
+  if (needed && (desired !== 'absent' || s.accounts !== 'none' || force)) {
+    try {
+      if (desired !== 'absent') {
+        const names = await acts.reserveNames({ employeeId: s.employeeId });
+        s.username = names.username;
+        s.workEmail = names.workEmail;
+        writeBack = names.writeBack;
+      }
+      const targets = await store.listTargets();
+      const step = cause(actor);
+      // Every target at once: one that is slow or failing holds back none of the others.
+      const settled = await Promise.allSettled(
+        targets.map((target) => sync.syncTarget({ employeeId: s.employeeId, target, desired, stripMemberships: plan.stripMemberships, cause: step })),
+      );
+      outcomes = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failures = settled.flatMap((r) => (r.status === 'rejected' ? [failureMessage(r.reason)] : []));
+      if (failures.length > 0) {
+        lastError = failures.join('; ');
+        // Every target is tried again later; those that succeeded find nothing to change.
+        s.retryAt = Date.now() + (settled.some((r) => r.status === 'rejected' && isPermanent(r.reason)) ? failureRetryMs : transientRetryMs);
+      } else {
+        s.accounts = plan.accounts;
+        s.attributesStale = false;
+        s.retryAt = undefined;
+      }
+      if (outcomes.some((o) => o.status === 'created' || o.status === 'removed')) {
+        await notifyReports(await store.findReportsToNotify({ employeeId: s.employeeId }));
+      }
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      lastError = error.cause?.message ?? error.message;
+      s.retryAt = Date.now() + failureRetryMs;
+      log.warn('provisioning failed permanently', { employeeId: s.employeeId, error: lastError });
     }
-  } catch (error) {
-    if (!isPermanent(error)) throw error;
-    lastError = error.cause?.message ?? error.message;
-    s.retryAt = Date.now() + failureRetryMs;
-    log.warn('provisioning failed permanently', { employeeId: s.employeeId, error: lastError });
   }
 
-  if (lastError === undefined) {
-    s.state = plan.state;
-    s.previousLeaveAt = plan.previousLeaveAt;
-  } else {
-    // Nothing changed in the systems: keep the state, but make the failure visible.
-    s.state ??= 'pending';
-  }
+  // The person's place in the lifecycle follows HR and the clock; failing systems are shown, and retried.
+  s.state = plan.state;
+  s.previousLeaveAt = plan.previousLeaveAt;
   s.next = plan.next;
   s.lastError = lastError;
-  if (positionStored) s.stored = { state: plan.state, nextAt: plan.next?.at };
   const { stored } = s;
-  if (s.state && (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError)) {
+  if (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError) {
     await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });
     s.stored = { state: s.state, nextAt: s.next?.at, lastError };
   }
 
-  await notifyReports(reports);
   if (writeBack && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
     // The child sends what the identity store holds when it runs, so a late retry never sends stale names.
     await startChild(hrWritebackWorkflow, {
@@ -286,6 +322,12 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
     });
     s.writtenBack = { username: s.username, workEmail: s.workEmail };
   }
+  return outcomes;
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Reports whose manager entry appeared or went refresh their manager reference. */

@@ -75,10 +75,14 @@ export async function lifecycleRunWorkflow(input: RunInput): Promise<RunStatus> 
         return tasks.issueTemporaryAccessPass({ ...ctx, lifetimeMs: durationMs(args.lifetime as string), oneTime: args.oneTime as boolean, template });
       case 'enable-account':
       case 'disable-account':
-        return tasks.setAccountEnabled({ ...ctx, enabled: task.type === 'enable-account' });
-      case 'delete-account':
-        await tasks.deleteAccounts({ employeeId: input.employeeId, cause: { actor: `lifecycle:${input.runId}`, workflowId: input.runId, runId: input.runId, key: `${input.runId}:${task.id}` } });
-        return {};
+      case 'delete-account': {
+        // On every target, through the same convergent step the person's lifecycle uses.
+        const desired = task.type === 'enable-account' ? 'enabled' : task.type === 'disable-account' ? 'disabled' : 'absent';
+        const cause = { actor: `lifecycle:${input.runId}`, workflowId: input.runId, runId: input.runId, key: `${input.runId}:${task.id}` };
+        const targets = await store.listTargets();
+        const outcomes = await Promise.all(targets.map((target) => tasks.syncTarget({ employeeId: input.employeeId, target, desired, stripMemberships: desired === 'absent', cause })));
+        return { targets: outcomes.map((o) => ({ target: o.target, status: o.status })) };
+      }
       case 'add-to-groups':
       case 'remove-from-groups':
       case 'remove-from-all-groups': {

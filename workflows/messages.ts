@@ -2,6 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LifecyclePolicy } from '../domain/lifecycle';
 import type { HrRecord } from '../domain/hr-record';
+import type { SyncOutcome } from '../activities/provisioning';
 import type { IdentitySnapshot } from './identity-state';
 
 // What the API and the worker agree on: message definitions, ids and search attributes.
@@ -66,6 +67,17 @@ export interface ResumeTask {
   outcome: 'completed' | 'failed';
   message?: string;
 }
+/** Apply the desired state to every target now; answers each target's outcome. */
+export const provisionNowUpdate = defineUpdate<ProvisionNowResult, []>('provisionNow');
+export interface ProvisionNowResult {
+  outcomes: SyncOutcome[];
+  state: string;
+  lastError?: string;
+}
+
+/** A paused target is back: bring this person's accounts on it up to date. */
+export const targetResumedSignal = defineSignal<[]>('targetResumed');
+
 /** A custom extension that was launched and waited for reports back. */
 export const resumeTaskUpdate = defineUpdate<{ accepted: true }, [ResumeTask]>('resumeTask');
 

@@ -63,6 +63,10 @@ export async function setIdentityNames(db: DbOrTx, employeeId: string, username:
   await db.update(identities).set({ username, workEmail, updatedAt: sql`now()` }).where(eq(identities.employeeId, employeeId));
 }
 
+export async function clearIdentityNames(db: DbOrTx, employeeId: string): Promise<void> {
+  await db.update(identities).set({ username: null, workEmail: null, updatedAt: sql`now()` }).where(eq(identities.employeeId, employeeId));
+}
+
 export async function findIdentity(db: DbOrTx, employeeId: string): Promise<IdentityRow | undefined> {
   const [row] = await db.select().from(identities).where(eq(identities.employeeId, employeeId));
   return row;

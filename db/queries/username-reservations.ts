@@ -32,3 +32,8 @@ export async function tryReserveUsername(db: DbOrTx, username: string, employeeI
 export async function releaseReservation(db: DbOrTx, username: string, employeeId: string): Promise<void> {
   await db.delete(usernameReservations).where(and(eq(usernameReservations.username, username), eq(usernameReservations.employeeId, employeeId)));
 }
+
+export async function findUsernameOwner(db: DbOrTx, username: string): Promise<string | undefined> {
+  const [row] = await db.select({ employeeId: usernameReservations.employeeId }).from(usernameReservations).where(eq(usernameReservations.username, username.toLowerCase()));
+  return row?.employeeId;
+}

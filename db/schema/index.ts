@@ -5,3 +5,4 @@ export * from './hr-inbox';
 export * from './identities';
 export * from './username-reservations';
 export * from './lifecycle-workflows';
+export * from './targets';

@@ -79,7 +79,12 @@ it('a worker killed mid-provisioning leaves, after a restart, exactly one entry 
 
   const second = startTenureProcess('worker/main.ts', processEnv(env));
   processes.push(second);
-  for (const id of ids) await waitFor(async () => (await env.identity(id))?.state === 'active', { timeoutMs: 90_000, what: `${id} active` });
+  // Active with its account and nothing left to retry.
+  const provisioned = async (id: string) => {
+    const identity = await env.identity(id);
+    return identity?.state === 'active' && !identity.lastError && identity.accounts.length === 1;
+  };
+  for (const id of ids) await waitFor(() => provisioned(id), { timeoutMs: 120_000, what: `${id} provisioned` });
   const counts = await Promise.all(ids.map(entriesFor));
   expect(counts).toEqual(ids.map(() => 1));
   const created = await Promise.all(ids.map(async (id) => (await env.events(id)).filter((e) => e.kind === 'account.created').length));

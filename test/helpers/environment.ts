@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
@@ -25,6 +28,8 @@ export interface TestEnvironmentOptions {
   worker?: boolean;
   /** Put people in an OU with this (unescaped) name instead of ou=people. */
   peopleOu?: string;
+  /** YAML configuration file content (targets and the like); `${NAME}` reads the environment. */
+  configFile?: (context: { ldapBase: string; peopleDn: string }) => string;
 }
 
 export type TestEnvironment = Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -80,7 +85,12 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   }
   const ldap = inject('ldap');
   const taskQueue = `test-${randomBytes(5).toString('hex')}`;
+  const configPath = options.configFile ? join(mkdtempSync(join(tmpdir(), 'tenure-config-')), 'tenure.yaml') : undefined;
+  if (configPath && options.configFile) {
+    writeFileSync(configPath, options.configFile({ ldapBase, peopleDn: peopleOverride.TENURE_LDAP_PEOPLE_DN ?? `ou=people,${ldapBase}` }));
+  }
   const config: TenureConfig = loadConfig({
+    ...(configPath ? { TENURE_CONFIG_FILE: configPath } : {}),
     TENURE_MODE: 'production',
     TENURE_DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -92,7 +102,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     TENURE_EMAIL_DOMAIN: 'tenure.test',
     ...peopleOverride,
     ...options.env,
-  });
+  }, { readFile: (path) => readFileSync(path, 'utf8') });
   const { db, close } = createDb(config.database.url);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../../scripts/ports';
+import { startSamba } from '../../scripts/samba';
 import { startSlapd } from '../../scripts/slapd';
 import { startTemporalDevServer } from '../../scripts/temporal-dev-server';
 import { workflowsPath } from '../../worker/create-worker';
@@ -16,14 +17,16 @@ declare module 'vitest' {
     ldap: { url: string; adminDn: string; adminPassword: string; suffix: string };
     postgresUrl: string;
     workflowBundlePath: string;
+    activeDirectory: { url: string; baseDn: string; adminDn: string; adminPassword: string };
   }
 }
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'tenure-test-'));
-  const [temporal, slapd] = await Promise.all([
+  const [temporal, slapd, samba] = await Promise.all([
     startTemporalDevServer({ port: await freePort() }),
     startSlapd({ dir: join(dir, 'slapd'), port: await freePort(), adminPassword: 'test-admin-secret' }),
+    startSamba({ dir: join(dir, 'samba'), adminPassword: 'Tenure-Adm1n!test' }),
   ]);
   const bundle = await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} } });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
@@ -33,9 +36,10 @@ export default async function setup(project: TestProject) {
   project.provide('ldap', { url: slapd.url, adminDn: slapd.adminDn, adminPassword: slapd.adminPassword, suffix: slapd.suffix });
   project.provide('postgresUrl', process.env.TENURE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('activeDirectory', { url: samba.url, baseDn: samba.baseDn, adminDn: samba.adminDn, adminPassword: samba.adminPassword });
 
   return async () => {
-    await Promise.all([temporal.stop(), slapd.stop()]);
+    await Promise.all([temporal.stop(), slapd.stop(), samba.stop()]);
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -27,7 +27,8 @@ it('a username that cannot be found is reported on the identity, and a corrected
   }, { what: 'the failure on the identity' });
   expect(failed.lastError).toMatch(/no free username/);
   expect(failed.accounts).toEqual([]);
-  expect(failed.state).toBe('pending');
+  // The lifecycle follows HR and the clock; the failure is shown and retried.
+  expect(failed.state).toBe('active');
   expect((await env.events(second)).map((e) => e.kind)).toContain('provisioning.failed');
   expect(await env.entry(second)).toBeUndefined();
 
@@ -35,7 +36,7 @@ it('a username that cannot be found is reported on the identity, and a corrected
   await env.put(second, { ...record, asOf: new Date().toISOString(), givenName: `${given}b` });
   const recovered = await waitFor(async () => {
     const identity = await env.identity(second);
-    return identity?.state === 'active' ? identity : undefined;
+    return identity?.state === 'active' && !identity.lastError ? identity : undefined;
   }, { what: 'recovery' });
   expect(recovered.lastError).toBeNull();
   expect(recovered.username).toBe(`${given.toLowerCase()}b`);

@@ -1,0 +1,280 @@
+import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import type { Db } from '../db/client';
+import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
+import { forgetMemberships } from '../db/queries/group-memberships';
+import { clearIdentityNames, findDirectReports, findIdentity, findLiveAccount, identityFacts, markAccountDeleted, saveLiveAccount, setIdentityNames, type IdentityRow } from '../db/queries/identities';
+import { clearPending, findTargetStatus, markPending, recordTargetFailure, recordTargetSuccess } from '../db/queries/targets';
+import { findReservation, findUsernameOwner, releaseReservation, tryReserveUsername } from '../db/queries/username-reservations';
+import { evaluateRule, parseRule } from '../domain/rules';
+import { attributeChanges, containerFor, desiredAttributes, mappingSourceAttributes, uniqueCandidates, type AttributeValue, type CompiledTarget, type MappingContext } from '../domain/targets';
+import { usernameCandidates, type UsernamePolicy } from '../domain/username';
+import { redact, TargetRefusedError, TargetThrottledError, type RemoteAccount, type TargetConnector } from './connectors/target-connector';
+import type { Cause } from './types';
+
+// Applying a person's desired state to each provisioning target: create, update only what
+// differs, enable, disable, delete — every step converges, so repeating one is harmless.
+
+export interface ProvisioningDeps {
+  db: Db;
+  targets: CompiledTarget[];
+  connectors: Map<string, TargetConnector>;
+  usernamePolicy: UsernamePolicy;
+  emailDomain: string;
+  hrWritebackConfigured: boolean;
+  now: () => Date;
+  random: () => number;
+}
+
+export type DesiredAccount = 'enabled' | 'disabled' | 'absent';
+
+export interface SyncTargetInput {
+  employeeId: string;
+  target: string;
+  desired: DesiredAccount;
+  stripMemberships: boolean;
+  cause: Cause;
+}
+
+export interface SyncOutcome {
+  target: string;
+  status: 'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'out-of-scope' | 'paused';
+  accountId?: string;
+  enabled?: boolean;
+  /** What was written (secrets redacted). */
+  sent?: Record<string, AttributeValue | undefined>;
+}
+
+const permanent = (type: string, message: string, details: unknown[] = []) => ApplicationFailure.create({ type, message, nonRetryable: true, details });
+
+export function createProvisioningActivities(deps: ProvisioningDeps) {
+  const { db } = deps;
+  const byName = new Map(deps.targets.map((t) => [t.config.name, t]));
+
+  function connector(name: string): { target: CompiledTarget; connector: TargetConnector } {
+    const target = byName.get(name);
+    const found = deps.connectors.get(name);
+    if (!target || !found) throw permanent('UnknownTarget', `no provisioning target "${name}" is configured`);
+    return { target, connector: found };
+  }
+
+  async function mappingContext(identity: IdentityRow, target: string): Promise<MappingContext> {
+    const facts = identityFacts(identity, false);
+    const managerId = identity.record.managerEmployeeId;
+    const manager = managerId ? await findLiveAccount(db, managerId, target) : undefined;
+    return {
+      attributes: { ...facts.attributes, username: identity.username ?? undefined, workEmail: identity.workEmail ?? undefined, manager: manager?.externalId },
+      now: deps.now(),
+      random: deps.random,
+    };
+  }
+
+  /** Checks every SelectUniqueValue candidate against the target and the username reservations. */
+  async function uniquenessFor(target: CompiledTarget, found: TargetConnector, context: MappingContext, employeeId: string): Promise<(value: string) => boolean> {
+    const free = new Set<string>();
+    for (const { mapping, candidates } of uniqueCandidates(target, context)) {
+      for (const candidate of candidates) {
+        const owner = await findUsernameOwner(db, candidate);
+        if (owner && owner !== employeeId) continue;
+        if (await found.isUnique(mapping, candidate, employeeId)) free.add(candidate);
+      }
+    }
+    return (value) => free.has(value);
+  }
+
+  function audit(cause: Cause, employeeId: string, target: string, kind: string, summary: string, details: Record<string, unknown>): AuditEntry {
+    return { employeeId, kind, actor: cause.actor, system: target, summary, details, workflowId: cause.workflowId, runId: cause.runId, idempotencyKey: `${cause.key}:${kind}:${target}` };
+  }
+
+  function inScope(target: CompiledTarget, context: MappingContext): boolean {
+    if (!target.config.scope) return true;
+    return evaluateRule(parseRule(target.config.scope, { attributes: mappingSourceAttributes }), context.attributes as Record<string, string | undefined>);
+  }
+
+  /** The work on one target; errors are sorted into facts (non-retryable) and outages (retried, counted). */
+  async function apply(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector): Promise<SyncOutcome> {
+    const found0 = await findIdentity(db, input.employeeId);
+    if (!found0) throw permanent('IdentityMissing', `no identity ${input.employeeId}`);
+    // A name given back after a collision is replaced before anything is created.
+    const identity = input.desired !== 'absent' && !found0.username ? { ...found0, ...(await reserve(found0)) } : found0;
+    const context = await mappingContext(identity, target.config.name);
+    const name = target.config.name;
+    const desired: DesiredAccount = input.desired !== 'absent' && !inScope(target, context) ? 'absent' : input.desired;
+    const outOfScope = desired !== input.desired;
+    const remote = await found.find(input.employeeId);
+    const stored = await findLiveAccount(db, input.employeeId, name);
+    const events: AuditEntry[] = [];
+
+    if (desired === 'absent') {
+      if (!remote) {
+        if (stored) await markAccountDeleted(db, input.employeeId, name);
+        return { target: name, status: outOfScope ? 'out-of-scope' : 'absent' };
+      }
+      if (target.config.deprovision === 'disable') {
+        await found.setEnabled(remote, false);
+        const groups = await found.removeMemberships(remote);
+        await db.transaction(async (tx) => {
+          await saveLiveAccount(tx, { employeeId: input.employeeId, system: name, externalId: remote.id, username: identity.username ?? input.employeeId, enabled: false, attributes: flat(remote.attributes) });
+          await forgetMemberships(tx, input.employeeId, name);
+          await appendAuditEvents(tx, [audit(input.cause, input.employeeId, name, 'account.disabled', `disabled ${remote.id}${outOfScope ? ' (out of scope)' : ''}`, { id: remote.id, groups })]);
+        });
+        return { target: name, status: outOfScope ? 'out-of-scope' : 'removed', accountId: remote.id, enabled: false };
+      }
+      await found.remove(remote);
+      await db.transaction(async (tx) => {
+        await markAccountDeleted(tx, input.employeeId, name);
+        await forgetMemberships(tx, input.employeeId, name);
+        await appendAuditEvents(tx, [audit(input.cause, input.employeeId, name, 'account.deleted', `deleted ${remote.id}${outOfScope ? ' (out of scope)' : ''}`, { id: remote.id })]);
+      });
+      return { target: name, status: outOfScope ? 'out-of-scope' : 'removed', accountId: remote.id };
+    }
+
+    const enabled = desired === 'enabled';
+    let account: RemoteAccount;
+    let status: SyncOutcome['status'];
+    let sent: Record<string, AttributeValue | undefined>;
+    if (!remote) {
+      const isUnique = await uniquenessFor(target, found, context, input.employeeId);
+      const { values } = desiredAttributes(target, { ...context, isUnique }, { forCreate: true });
+      sent = values;
+      account = await found.create(input.employeeId, values, { enabled, container: containerFor(target, context) });
+      if (account.enabled !== enabled) await found.setEnabled(account, enabled);
+      status = 'created';
+      events.push(audit(input.cause, input.employeeId, name, stored ? 'account.recreated' : 'account.created', `${stored ? 're-created' : 'created'} ${account.id} (${enabled ? 'enabled' : 'disabled'})`, { id: account.id, enabled, attributes: redact(values) }));
+    } else {
+      if (!stored) {
+        // The account exists but Tenure has no record of it: an attempt that died after creating it.
+        events.push(audit(input.cause, input.employeeId, name, 'account.created', `recorded ${remote.id} (found in the target)`, { id: remote.id, enabled, found: true }));
+      }
+      const { values, ignored } = desiredAttributes(target, { ...context, isUnique: () => true }, { forCreate: false });
+      for (const key of ignored) delete values[key];
+      const changes = attributeChanges(remote.attributes, values);
+      const container = containerFor(target, context);
+      sent = changes;
+      account = Object.keys(changes).length > 0 || container ? await found.update(remote, changes, { container }) : remote;
+      if (account.id !== remote.id) events.push(audit(input.cause, input.employeeId, name, 'account.moved', `moved ${remote.id} to ${account.id}`, { from: remote.id, to: account.id }));
+      status = Object.keys(changes).length > 0 || account.id !== remote.id ? 'updated' : 'unchanged';
+      if (Object.keys(changes).length > 0) {
+        const diff = Object.fromEntries(Object.keys(changes).map((k) => [k, { from: remote.attributes[k] ?? null, to: changes[k] ?? null }]));
+        events.push(audit(input.cause, input.employeeId, name, 'account.updated', `updated ${Object.keys(changes).join(', ')} on ${account.id}`, { id: account.id, changes: redact(diff as never) }));
+      }
+      if (remote.enabled !== enabled) {
+        await found.setEnabled(account, enabled);
+        status = status === 'unchanged' ? 'updated' : status;
+        // The trail says whether Tenure changed its mind or put back something changed by hand.
+        const drift = stored !== undefined && stored.enabled === enabled;
+        events.push(
+          drift
+            ? audit(input.cause, input.employeeId, name, 'account.drift-corrected', `${enabled ? 'enabled' : 'disabled'} ${account.id} again: it had been changed outside Tenure`, { id: account.id, enabled })
+            : audit(input.cause, input.employeeId, name, enabled ? 'account.enabled' : 'account.disabled', `${enabled ? 'enabled' : 'disabled'} ${account.id}`, { id: account.id }),
+        );
+      }
+    }
+    const groups = input.stripMemberships ? await found.removeMemberships(account) : [];
+    if (groups.length > 0) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${groups.length} group(s)`, { id: account.id, groups }));
+    const written = { ...(stored?.attributes ?? {}), ...flat(redact(sent)) };
+    await db.transaction(async (tx) => {
+      await saveLiveAccount(tx, { employeeId: input.employeeId, system: name, externalId: account.id, username: identity.username ?? input.employeeId, enabled, attributes: written });
+      if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, name);
+      await appendAuditEvents(tx, events);
+    });
+    return { target: name, status, accountId: account.id, enabled, sent: redact(sent) };
+  }
+
+  return {
+    /** Names of the configured targets, in configuration order. */
+    async listTargets(): Promise<string[]> {
+      return deps.targets.map((t) => t.config.name);
+    },
+
+    /**
+     * The person's username and work email: kept if reserved before, else the first candidate
+     * that no one holds in PostgreSQL or in an LDAP target.
+     */
+    async reserveNames(input: { employeeId: string }): Promise<{ username: string; workEmail: string; writeBack: boolean }> {
+      const identity = await findIdentity(db, input.employeeId);
+      if (!identity) throw permanent('IdentityMissing', `no identity ${input.employeeId}`);
+      return { ...(await reserve(identity)), writeBack: deps.hrWritebackConfigured };
+    },
+
+    /** Brings one target to the desired state for a person. */
+    async syncTarget(input: SyncTargetInput): Promise<SyncOutcome> {
+      const { target, connector: found } = connector(input.target);
+      const health = await findTargetStatus(db, input.target);
+      if (health?.paused) {
+        // Nothing is lost: the person is re-synchronised when the target resumes.
+        await markPending(db, input.employeeId, input.target);
+        return { target: input.target, status: 'paused' };
+      }
+      try {
+        const outcome = await apply(input, target, found);
+        await recordTargetSuccess(db, input.target);
+        await clearPending(db, input.employeeId, input.target);
+        return outcome;
+      } catch (error) {
+        if (error instanceof ApplicationFailure) throw error;
+        if (error instanceof TargetRefusedError) {
+          // Someone else's entry took the username after it was checked: give it back; the retry takes the next one.
+          if (error.code === 'name-taken' && target.config.type === 'ldap' && !(await findLiveAccount(db, input.employeeId, input.target))) {
+            await releaseUsername(input.employeeId);
+            throw new Error(`${input.target}: ${error.message}; trying the next username`);
+          }
+          throw permanent('TargetRefused', `${input.target}: ${error.message}`, [error.code]);
+        }
+        if (error instanceof TargetThrottledError) {
+          throw ApplicationFailure.create({ type: 'TargetThrottled', message: `${input.target}: ${error.message}`, nextRetryDelay: error.retryAfterMs });
+        }
+        const message = (error as Error).message ?? String(error);
+        const { paused } = await recordTargetFailure(db, input.target, message.slice(0, 500), target.config.pauseAfterFailures);
+        if (paused) {
+          await markPending(db, input.employeeId, input.target);
+          return { target: input.target, status: 'paused' };
+        }
+        throw Object.assign(new Error(`${input.target}: ${message}`), { attempt: activityInfo().attempt });
+      }
+    },
+
+    /** Direct reports whose manager reference in the targets must follow the person's accounts. */
+    async findReportsToNotify(input: { employeeId: string }): Promise<string[]> {
+      return findDirectReports(db, input.employeeId);
+    },
+  };
+
+  async function releaseUsername(employeeId: string): Promise<void> {
+    const username = await findReservation(db, employeeId);
+    if (username) await releaseReservation(db, username, employeeId);
+    await clearIdentityNames(db, employeeId);
+  }
+
+  async function reserve(identity: IdentityRow): Promise<{ username: string; workEmail: string }> {
+    const record = identity.record;
+    const email = (username: string) => record.workEmail ?? `${username}@${deps.emailDomain}`;
+    let username = await findReservation(db, identity.employeeId);
+    if (!username) {
+      for (const candidate of usernameCandidates(record, deps.usernamePolicy)) {
+        if (!(await freeInDirectories(candidate, email(candidate), identity.employeeId))) continue;
+        if (await tryReserveUsername(db, candidate, identity.employeeId)) {
+          username = candidate;
+          break;
+        }
+      }
+    }
+    if (!username) throw permanent('UsernameExhausted', `no free username for ${identity.employeeId}`);
+    const workEmail = email(username);
+    if (identity.username !== username || identity.workEmail !== workEmail) await setIdentityNames(db, identity.employeeId, username, workEmail);
+    return { username, workEmail };
+  }
+
+  async function freeInDirectories(username: string, mail: string, employeeId: string): Promise<boolean> {
+    for (const target of deps.targets) {
+      if (target.config.type !== 'ldap') continue;
+      const found = deps.connectors.get(target.config.name)!;
+      if (!(await found.isUnique(target.config.rdnAttribute, username, employeeId))) return false;
+      if (!(await found.isUnique('mail', mail, employeeId))) return false;
+    }
+    return true;
+  }
+}
+
+function flat(values: Record<string, AttributeValue | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, AttributeValue] => e[1] !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+}

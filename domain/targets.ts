@@ -1,0 +1,248 @@
+import { z } from 'zod';
+import {
+  ExpressionSyntaxError,
+  IGNORE_FLOW,
+  evaluateExpression,
+  parseExpression,
+  uniqueValueCandidates,
+  type Expression,
+  type ExpressionValue,
+} from './expressions';
+import { parseRule, RuleSyntaxError } from './rules';
+
+// Provisioning targets: the systems a person's accounts live in, how each is reached, which
+// identities it receives, and how its attributes are computed (Entra-style mappings).
+
+/** Attributes mappings may read; `manager` is the manager's account id in the same target. */
+export const mappingSourceAttributes = [
+  'employeeId',
+  'givenName',
+  'familyName',
+  'preferredName',
+  'displayName',
+  'employeeType',
+  'department',
+  'jobTitle',
+  'managerEmployeeId',
+  'manager',
+  'location',
+  'timeZone',
+  'workEmail',
+  'personalEmail',
+  'username',
+  'state',
+  'hireDate',
+  'leaveDate',
+] as const;
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const mappingSchema = z
+  .strictObject({
+    /** Attribute (LDAP, AD), SCIM path or SQL column on the target. */
+    target: z.string().min(1).max(200),
+    source: z.string().optional(),
+    constant: z.string().optional(),
+    expression: z.string().optional(),
+    apply: z.enum(['always', 'create']).default('always'),
+    /** Used when the source or expression gives nothing. */
+    default: z.string().optional(),
+  })
+  .refine((m) => [m.source, m.constant, m.expression].filter((v) => v !== undefined).length === 1, {
+    error: 'give exactly one of source, constant or expression',
+  });
+export type Mapping = z.output<typeof mappingSchema>;
+
+const common = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64),
+  /** Which identities this target receives (the lifecycle rule language); all when absent. */
+  scope: z.string().optional(),
+  /** What happens to the account of someone who leaves the scope or is deleted. */
+  deprovision: z.enum(['delete', 'disable']).default('delete'),
+  /** Consecutive failed attempts after which the target is paused. */
+  pauseAfterFailures: z.coerce.number().int().min(1).default(10),
+  mappings: z.array(mappingSchema).min(1),
+};
+
+const ldapConnection = {
+  url: z.string().regex(/^ldaps?:\/\//, { error: 'expected ldap:// or ldaps://' }),
+  bindDn: z.string().min(1),
+  bindPassword: z.string(),
+  baseDn: z.string().min(1),
+  /** Accept a self-signed certificate (test and lab directories only). */
+  tlsRejectUnauthorized: z.boolean().default(true),
+};
+
+export const targetSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('ldap'),
+    ...common,
+    ...ldapConnection,
+    peopleDn: z.string().min(1),
+    /** The naming attribute of entries, whose mapped value makes the RDN. */
+    rdnAttribute: z.string().regex(identifier).default('uid'),
+    anchorAttribute: z.string().regex(identifier).default('employeeNumber'),
+    objectClasses: z.array(z.string()).default(['top', 'person', 'organizationalPerson', 'inetOrgPerson']),
+  }),
+  z.strictObject({
+    type: z.literal('active-directory'),
+    ...common,
+    ...ldapConnection,
+    /** Expression that gives the OU (container DN) for a person, e.g. by department. */
+    container: z.string().min(1),
+    anchorAttribute: z.string().regex(identifier).default('employeeID'),
+  }),
+  z.strictObject({
+    type: z.literal('scim'),
+    ...common,
+    baseUrl: z.url(),
+    auth: z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('bearer'), token: z.string().min(1) }),
+      z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
+    ]),
+  }),
+  z.strictObject({
+    type: z.literal('sql'),
+    ...common,
+    dialect: z.enum(['postgres', 'mysql']),
+    url: z.string().min(1),
+    table: z.string().regex(identifier, { error: 'a plain table name (letters, digits, _)' }),
+    keyColumn: z.string().regex(identifier),
+    /** A boolean column for enabled; without it a disabled account is deleted or soft-deleted. */
+    enabledColumn: z.string().regex(identifier).optional(),
+    /** Soft delete: a deleted account's row is kept and this timestamp column marks it gone. */
+    deletedColumn: z.string().regex(identifier).optional(),
+  }),
+]);
+export type TargetConfig = z.output<typeof targetSchema>;
+export type TargetType = TargetConfig['type'];
+
+/** A target ready to use: mappings and rules parsed once, at start-up. */
+export interface CompiledTarget {
+  config: TargetConfig;
+  mappings: (Mapping & { parsed?: Expression })[];
+  container?: Expression;
+}
+
+export interface TargetProblem {
+  path: string;
+  message: string;
+}
+
+/** Parses every expression and rule of the targets; problems name the target, mapping and position. */
+export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarget[]; problems: TargetProblem[] } {
+  const problems: TargetProblem[] = [];
+  const names = new Set<string>();
+  const compiled = targets.map((config, t) => {
+    const at = (path: string) => `targets.${t} (${config.name}).${path}`;
+    if (names.has(config.name)) problems.push({ path: at('name'), message: `duplicate target name "${config.name}"` });
+    names.add(config.name);
+    if (config.scope !== undefined) {
+      try {
+        parseRule(config.scope, { attributes: mappingSourceAttributes });
+      } catch (error) {
+        if (!(error instanceof RuleSyntaxError)) throw error;
+        problems.push({ path: at('scope'), message: error.message });
+      }
+    }
+    const parse = (text: string, path: string): Expression | undefined => {
+      try {
+        return parseExpression(text, { attributes: mappingSourceAttributes });
+      } catch (error) {
+        if (!(error instanceof ExpressionSyntaxError)) throw error;
+        problems.push({ path: at(path), message: error.message });
+        return undefined;
+      }
+    };
+    const mappings = config.mappings.map((mapping, m) => {
+      if (mapping.source !== undefined && !(mappingSourceAttributes as readonly string[]).includes(mapping.source)) {
+        problems.push({ path: at(`mappings.${m} (${mapping.target}).source`), message: `unknown attribute "${mapping.source}" (known: ${mappingSourceAttributes.join(', ')})` });
+      }
+      if (config.type === 'sql' && !identifier.test(mapping.target)) {
+        problems.push({ path: at(`mappings.${m}.target`), message: 'a plain column name (letters, digits, _)' });
+      }
+      return mapping.expression === undefined ? mapping : { ...mapping, parsed: parse(mapping.expression, `mappings.${m} (${mapping.target}).expression`) };
+    });
+    const container = config.type === 'active-directory' ? parse(config.container, 'container') : undefined;
+    return { config, mappings, container };
+  });
+  return { targets: compiled, problems };
+}
+
+export type AttributeValue = string | string[];
+
+export interface MappingContext {
+  attributes: Record<string, ExpressionValue | undefined>;
+  now: Date;
+  random: () => number;
+  /** Answers whether a SelectUniqueValue candidate is free (checked against the target beforehand). */
+  isUnique?: (value: string) => boolean;
+}
+
+function asAttribute(value: ExpressionValue | undefined): AttributeValue | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(String);
+  return String(value);
+}
+
+/** Mappings whose result must be unique on the target, with their candidates in order. */
+export function uniqueCandidates(target: CompiledTarget, context: MappingContext): { mapping: string; candidates: string[] }[] {
+  return target.mappings.flatMap((mapping) =>
+    mapping.parsed ? [{ mapping: mapping.target, candidates: uniqueValueCandidates(mapping.parsed, context) }].filter((c) => c.candidates.length > 0) : [],
+  );
+}
+
+/**
+ * The attributes a person's account should have on a target. `forCreate` includes mappings
+ * applied only when the account is created. A mapping that yields nothing (and has no default)
+ * is absent; IgnoreFlowIfNullOrEmpty leaves the attribute out of the comparison altogether.
+ */
+export function desiredAttributes(
+  target: CompiledTarget,
+  context: MappingContext,
+  options: { forCreate: boolean },
+): { values: Record<string, AttributeValue | undefined>; ignored: string[] } {
+  const values: Record<string, AttributeValue | undefined> = {};
+  const ignored: string[] = [];
+  for (const mapping of target.mappings) {
+    if (mapping.apply === 'create' && !options.forCreate) continue;
+    let value: AttributeValue | undefined;
+    if (mapping.constant !== undefined) value = mapping.constant;
+    else if (mapping.source !== undefined) value = asAttribute(context.attributes[mapping.source]);
+    else if (mapping.parsed) {
+      const result = evaluateExpression(mapping.parsed, context);
+      if (result === IGNORE_FLOW) {
+        ignored.push(mapping.target);
+        continue;
+      }
+      value = asAttribute(result);
+    }
+    values[mapping.target] = value ?? mapping.default;
+  }
+  return { values, ignored };
+}
+
+/** The container (OU) a person belongs in, for targets that place entries by expression. */
+export function containerFor(target: CompiledTarget, context: MappingContext): string | undefined {
+  if (!target.container) return undefined;
+  const result = evaluateExpression(target.container, context);
+  return result === IGNORE_FLOW ? undefined : (asAttribute(result) as string | undefined);
+}
+
+/** Attributes whose values differ (order of multi-values ignored); `undefined` means remove. */
+export function attributeChanges(
+  current: Record<string, AttributeValue | undefined>,
+  desired: Record<string, AttributeValue | undefined>,
+  options: { caseInsensitive?: boolean } = {},
+): Record<string, AttributeValue | undefined> {
+  const norm = (v: AttributeValue | undefined) => {
+    if (v === undefined) return '';
+    const list = (Array.isArray(v) ? v : [v]).map((x) => (options.caseInsensitive ? x.toLowerCase() : x)).sort();
+    return JSON.stringify(list);
+  };
+  const changes: Record<string, AttributeValue | undefined> = {};
+  for (const [key, value] of Object.entries(desired)) {
+    if (norm(current[key]) !== norm(value)) changes[key] = value;
+  }
+  return changes;
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import express from 'express';
+import SCIMMY from 'scimmy';
+import SCIMMYRouters from 'scimmy-routers';
+import { freePort } from '../../scripts/ports';
+
+// An independent SCIM 2.0 service provider for tests: the scimmy package (filters, PatchOp,
+// schemas) behind scimmy-routers, with an in-memory user store, bearer auth, and switches that
+// make it answer 429 or 500, or be down.
+
+type User = Record<string, unknown> & { id: string; userName: string };
+
+export interface ScimFaults {
+  /** The next N requests answer 429 with Retry-After: 1. */
+  throttle: number;
+  /** The next N requests answer 500. */
+  fail: number;
+  /** Every request answers 503 while true. */
+  down: boolean;
+}
+
+export async function startScimServer(token: string) {
+  const users = new Map<string, User>();
+  const faults: ScimFaults = { throttle: 0, fail: 0, down: false };
+  const requests: { method: string; path: string; status: number }[] = [];
+
+  SCIMMY.Resources.declare(SCIMMY.Resources.User)
+    .ingress((resource, data) => {
+      const id = (resource.id as string | undefined) ?? randomUUID();
+      if (resource.id && !users.has(id)) throw new SCIMMY.Types.Error(404, null as never, `no user ${id}`);
+      const userName = String((data as { userName?: string }).userName ?? '');
+      for (const other of users.values()) {
+        if (other.id !== id && other.userName.toLowerCase() === userName.toLowerCase()) throw new SCIMMY.Types.Error(409, 'uniqueness', `userName ${userName} is taken`);
+      }
+      const user = { ...(data as object), id, userName } as User;
+      users.set(id, user);
+      return user;
+    })
+    .egress((resource) => {
+      if (resource.id) {
+        const user = users.get(resource.id as string);
+        if (!user) throw new SCIMMY.Types.Error(404, null as never, `no user ${String(resource.id)}`);
+        return user;
+      }
+      const all = [...users.values()];
+      return resource.filter ? resource.filter.match(all) : all;
+    })
+    .degress((resource) => {
+      if (!users.delete(resource.id as string)) throw new SCIMMY.Types.Error(404, null as never, `no user ${String(resource.id)}`);
+    });
+  SCIMMY.Resources.declare(SCIMMY.Resources.Group)
+    .ingress((_resource, data) => ({ ...(data as object), id: randomUUID() }) as never)
+    .egress(() => [])
+    .degress(() => undefined);
+
+  const app = express();
+  app.use((req, res, next) => {
+    const record = (status: number) => requests.push({ method: req.method, path: req.path, status });
+    if (faults.down) {
+      record(503);
+      res.status(503).end();
+      return;
+    }
+    if (faults.throttle > 0) {
+      faults.throttle -= 1;
+      record(429);
+      res.status(429).set('Retry-After', '1').json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429', detail: 'slow down' });
+      return;
+    }
+    if (faults.fail > 0) {
+      faults.fail -= 1;
+      record(500);
+      res.status(500).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'boom' });
+      return;
+    }
+    res.on('finish', () => record(res.statusCode));
+    next();
+  });
+  app.use(
+    '/scim/v2',
+    new SCIMMYRouters({
+      type: 'bearer',
+      docUri: 'https://example.com/scim-auth',
+      handler: (request: express.Request) => {
+        if (request.header('authorization') !== `Bearer ${token}`) throw new Error('Authorization not detected!');
+        return 'tenure';
+      },
+    }),
+  );
+  const port = await freePort();
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${port}/scim/v2`,
+    users,
+    faults,
+    requests,
+    byExternalId: (externalId: string) => [...users.values()].filter((u) => u.externalId === externalId),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

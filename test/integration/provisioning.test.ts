@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { Client as LdapClient, type Entry } from 'ldapts';
+import mysql from 'mysql2/promise';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { newEmployeeId, workerRecord } from '../helpers/builders';
+import { startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { startScimServer } from '../helpers/scim-server';
+
+// One hire, mover, leaver reaching five real targets at once: OpenLDAP, Active Directory
+// (Samba AD DC), an independent SCIM server (scimmy), a PostgreSQL table and a MariaDB table.
+
+const suffix = randomBytes(4).toString('hex');
+const adBase = inject('activeDirectory').baseDn;
+const adOu = `OU=t${suffix},${adBase}`;
+const scimToken = 'scim-test-token';
+const pgAdminUrl = inject('postgresUrl');
+const pgAppUrl = new URL(pgAdminUrl);
+pgAppUrl.pathname = `/tenure_app_${suffix}`;
+const mariaDatabase = `tenure_app_${suffix}`;
+const mariaUrl = `mysql://root@127.0.0.1:3306/${mariaDatabase}`;
+
+let env: TestEnvironment;
+let scim: Awaited<ReturnType<typeof startScimServer>>;
+let ad: LdapClient;
+let pg: postgres.Sql;
+let maria: mysql.Connection;
+
+function configFile({ peopleDn }: { ldapBase: string; peopleDn: string }): string {
+  const ldap = inject('ldap');
+  const directory = inject('activeDirectory');
+  return `
+targets:
+  - name: ldap
+    type: ldap
+    url: ${ldap.url}
+    bindDn: ${ldap.adminDn}
+    bindPassword: ${ldap.adminPassword}
+    baseDn: ${ldap.suffix}
+    peopleDn: "${peopleDn}"
+    mappings:
+      - { target: uid, source: username, apply: create }
+      - { target: cn, source: displayName }
+      - { target: sn, source: familyName }
+      - { target: givenName, source: givenName }
+      - { target: mail, source: workEmail }
+      - { target: title, source: jobTitle }
+      - { target: departmentNumber, source: department }
+      - { target: manager, source: manager }
+  - name: ad
+    type: active-directory
+    url: ${directory.url}
+    bindDn: ${directory.adminDn}
+    bindPassword: "${directory.adminPassword}"
+    baseDn: ${adOu}
+    tlsRejectUnauthorized: false
+    container: 'Switch([department], "OU=Staff,${adOu}", "Engineering", "OU=Engineering,${adOu}", "Sales", "OU=Sales,${adOu}")'
+    mappings:
+      - { target: cn, source: displayName }
+      - target: sAMAccountName
+        apply: create
+        expression: 'SelectUniqueValue(Left([username], 20), ToLower(Left(Join("", Left([givenName], 1), [familyName]), 20)), ToLower(Left(Join("", [givenName], [familyName]), 20)))'
+      - target: userPrincipalName
+        apply: create
+        expression: 'SelectUniqueValue(Join("@", [username], "tenure.test"), Join("@", ToLower(Left(Join("", Left([givenName], 1), [familyName]), 20)), "tenure.test"))'
+      - { target: givenName, source: givenName }
+      - { target: sn, source: familyName }
+      - { target: displayName, source: displayName }
+      - { target: mail, source: workEmail }
+      - { target: title, source: jobTitle }
+      - { target: department, source: department }
+      - { target: company, constant: Tenure Test Ltd }
+      - { target: manager, source: manager }
+  - name: scim
+    type: scim
+    baseUrl: ${scim.baseUrl}
+    auth: { type: bearer, token: ${scimToken} }
+    pauseAfterFailures: 4
+    mappings:
+      - { target: userName, source: username }
+      - { target: name.givenName, source: givenName }
+      - { target: name.familyName, source: familyName }
+      - { target: displayName, source: displayName }
+      - { target: title, source: jobTitle }
+      - { target: 'emails[type eq "work"].value', source: workEmail }
+  - name: app-postgres
+    type: sql
+    dialect: postgres
+    url: ${pgAppUrl.toString()}
+    table: app_users
+    keyColumn: employee_id
+    enabledColumn: active
+    deletedColumn: deleted_at
+    mappings:
+      - { target: login, source: username }
+      - { target: email, source: workEmail }
+      - { target: full_name, source: displayName }
+      - { target: department, source: department, default: Unassigned }
+  - name: app-mariadb
+    type: sql
+    dialect: mysql
+    url: ${mariaUrl}
+    table: app_users
+    keyColumn: employee_id
+    enabledColumn: active
+    mappings:
+      - { target: login, expression: 'ToUpper([username])' }
+      - { target: full_name, source: displayName }
+      - { target: title, source: jobTitle }
+`;
+}
+
+beforeAll(async () => {
+  scim = await startScimServer(scimToken);
+  const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "tenure_app_${suffix}"`);
+  await admin.end();
+  pg = postgres(pgAppUrl.toString(), { max: 2, onnotice: () => {} });
+  await pg.unsafe(
+    'create table app_users (employee_id text primary key, login text unique, email text, full_name text, department text not null, active boolean not null default true, deleted_at timestamptz)',
+  );
+  const root = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
+  await root.query(`create database \`${mariaDatabase}\``);
+  await root.end();
+  maria = await mysql.createConnection({ uri: mariaUrl });
+  await maria.query('create table app_users (employee_id varchar(64) primary key, login varchar(64) unique, full_name varchar(256), title varchar(128), active tinyint(1) not null default 1)');
+
+  const directory = inject('activeDirectory');
+  ad = new LdapClient({ url: directory.url, tlsOptions: { rejectUnauthorized: false } });
+  await ad.bind(directory.adminDn, directory.adminPassword);
+  for (const ou of [adOu, `OU=Staff,${adOu}`, `OU=Engineering,${adOu}`, `OU=Sales,${adOu}`]) {
+    await ad.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: ou.slice(3, ou.indexOf(',')) });
+  }
+  env = await startTestEnvironment({ configFile });
+});
+
+afterAll(async () => {
+  await env?.stop();
+  await scim?.stop();
+  await pg?.end();
+  await maria?.end();
+  await ad?.unbind();
+});
+
+const inState = (id: string, state: string) =>
+  waitFor(async () => {
+    const identity = await env.identity(id);
+    return identity?.state === state && !identity.lastError ? identity : undefined;
+  }, { timeoutMs: 60_000, what: `${id} ${state}` });
+
+async function adUser(id: string): Promise<Entry | undefined> {
+  const { searchEntries } = await ad.search(adOu, { filter: `(employeeID=${id})`, attributes: ['*', 'userAccountControl'] });
+  return searchEntries[0];
+}
+const pgRow = async (id: string) => (await pg`select * from app_users where employee_id = ${id}`)[0];
+const mariaRow = async (id: string) => ((await maria.query('select * from app_users where employee_id = ?', [id]))[0] as Record<string, unknown>[])[0];
+
+describe('a hire', () => {
+  it('reaches every target with the mapped attributes', async () => {
+    const managerId = newEmployeeId('M');
+    await env.put(managerId, workerRecord({ givenName: 'Grace', familyName: `Boss${suffix}`, department: 'Engineering' }));
+    await inState(managerId, 'active');
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'Zoë', familyName: `Ångström${suffix}`, department: 'Engineering', jobTitle: 'SRE', managerEmployeeId: managerId }));
+    const identity = await inState(id, 'active');
+    const username = identity.username as string;
+
+    expect(identity.accounts.map((a: any) => a.system).sort()).toEqual(['ad', 'app-mariadb', 'app-postgres', 'ldap', 'scim']);
+    const user = (await adUser(id))!;
+    expect(user.dn).toBe(`CN=Zoë Ångström${suffix},OU=Engineering,${adOu}`);
+    expect(user).toMatchObject({ sAMAccountName: username.slice(0, 20), userPrincipalName: `${username}@tenure.test`, title: 'SRE', department: 'Engineering', company: 'Tenure Test Ltd' });
+    expect((Number(user.userAccountControl) & 2) === 0).toBe(true);
+    expect(String(user.manager)).toBe((await adUser(managerId))!.dn);
+
+    const [scimUser] = scim.byExternalId(id);
+    expect(scimUser).toMatchObject({ userName: username, displayName: `Zoë Ångström${suffix}`, title: 'SRE', active: true, name: { givenName: 'Zoë' } });
+    expect((scimUser!.emails as any[])[0]).toMatchObject({ type: 'work', value: identity.workEmail });
+    expect(await pgRow(id)).toMatchObject({ login: username, email: identity.workEmail, department: 'Engineering', active: true, deleted_at: null });
+    expect(await mariaRow(id)).toMatchObject({ login: username.toUpperCase(), title: 'SRE', active: 1 });
+  });
+
+  it('takes the next unique sAMAccountName when AD already has one Tenure does not own', async () => {
+    const family = `Smith${suffix}`.slice(0, 12);
+    await ad.add(`CN=Legacy John,OU=Staff,${adOu}`, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+      cn: 'Legacy John',
+      sAMAccountName: `john.${family}`.toLowerCase().slice(0, 20),
+    });
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'John', familyName: family, department: 'Support' }));
+    const identity = await inState(id, 'active');
+    expect(identity.username).toBe(`john.${family}`.toLowerCase());
+    const user = (await adUser(id))!;
+    expect(user.sAMAccountName).toBe(`j${family}`.toLowerCase());
+    expect(user.userPrincipalName).toBe(`j${family}@tenure.test`.toLowerCase());
+    expect(user.dn).toContain(`OU=Staff,${adOu}`);
+  });
+});
+
+describe('a mover', () => {
+  it('changes OU in AD and attributes everywhere', async () => {
+    const id = newEmployeeId();
+    const record = workerRecord({ givenName: 'Max', familyName: `Mover${suffix}`, department: 'Engineering', jobTitle: 'Engineer' });
+    await env.put(id, record);
+    await inState(id, 'active');
+    expect((await adUser(id))!.dn).toContain(`OU=Engineering,${adOu}`);
+    await env.put(id, { ...record, asOf: new Date().toISOString(), department: 'Sales', jobTitle: 'Account Executive' });
+    const moved = await waitFor(async () => {
+      const user = await adUser(id);
+      return user?.dn.includes(`OU=Sales,${adOu}`) && user.title === 'Account Executive' ? user : undefined;
+    }, { timeoutMs: 30_000, what: 'the OU move' });
+    expect(moved.department).toBe('Sales');
+    await waitFor(async () => scim.byExternalId(id)[0]?.title === 'Account Executive');
+    await waitFor(async () => (await pgRow(id))?.department === 'Sales');
+    await waitFor(async () => (await mariaRow(id))?.title === 'Account Executive');
+    await waitFor(async () => (await env.events(id)).some((e) => e.kind === 'account.moved' && e.details.to.includes('OU=Sales')), { what: 'the move in the trail' });
+    // PATCH carried only what changed.
+    const patch = scim.requests.filter((r) => r.method === 'PATCH');
+    expect(patch.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a leaver', () => {
+  it('is disabled everywhere at the last day and deleted (or kept as gone) after retention', async () => {
+    const id = newEmployeeId();
+    const record = workerRecord({ givenName: 'Lea', familyName: `Leaver${suffix}`, department: 'Sales' });
+    await env.put(id, record);
+    await inState(id, 'active');
+    await env.put(id, { ...record, asOf: new Date().toISOString(), leaveDate: new Date(Date.now() + 500).toISOString() });
+    await inState(id, 'terminated');
+    expect((Number((await adUser(id))!.userAccountControl) & 2) === 2).toBe(true);
+    expect(scim.byExternalId(id)[0]?.active).toBe(false);
+    expect((await pgRow(id))?.active).toBe(false);
+    expect((await mariaRow(id))?.active).toBe(0);
+
+    // Retention is P30D here: a withdrawal of an already-terminated hire is not what deletes; use provision-now after a back-dated leave.
+    await env.put(id, { ...record, asOf: new Date().toISOString(), hireDate: '2020-01-06', leaveDate: '2020-06-30' });
+    await inState(id, 'deleted');
+    expect(await adUser(id)).toBeUndefined();
+    expect(scim.byExternalId(id)).toEqual([]);
+    expect((await pgRow(id))?.deleted_at).toBeInstanceOf(Date);
+    expect(await mariaRow(id)).toBeUndefined();
+  });
+});
+
+describe('targets that misbehave', () => {
+  it('a SCIM server answering 429 and 500 before succeeding still gets the user, once', async () => {
+    scim.faults.throttle = 1;
+    scim.faults.fail = 2;
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'Tess', familyName: `Throttled${suffix}` }));
+    await inState(id, 'active');
+    expect(scim.byExternalId(id)).toHaveLength(1);
+    expect(scim.requests.some((r) => r.status === 429)).toBe(true);
+    expect(scim.requests.filter((r) => r.status === 500).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a target down for a while is paused with its reason, and after resume every waiting change is applied once', async () => {
+    scim.faults.down = true;
+    const ids = [newEmployeeId(), newEmployeeId(), newEmployeeId()];
+    for (const id of ids) await env.put(id, workerRecord({ givenName: 'Dora', familyName: `Down${randomBytes(3).toString('hex')}` }));
+    const paused = await waitFor(async () => {
+      const targets = (await env.request('GET', '/v1/targets')).body.items as any[];
+      const target = targets.find((t) => t.name === 'scim');
+      return target?.paused && target.pending >= ids.length ? target : undefined;
+    }, { timeoutMs: 90_000, what: 'the SCIM target paused with everyone waiting' });
+    expect(paused).toMatchObject({ health: 'paused', pausedReason: expect.stringContaining('503') });
+    // The other targets did not wait for it.
+    for (const id of ids) expect(await pgRow(id)).toBeDefined();
+
+    scim.faults.down = false;
+    const resumed = await env.request('POST', '/v1/targets/scim/resume');
+    expect(resumed.body).toMatchObject({ name: 'scim', pending: ids.length });
+    for (const id of ids) await waitFor(async () => scim.byExternalId(id).length === 1, { timeoutMs: 30_000, what: `${id} in SCIM` });
+    for (const id of ids) expect(scim.byExternalId(id)).toHaveLength(1);
+    const after = await waitFor(async () => {
+      const target = ((await env.request('GET', '/v1/targets')).body.items as any[]).find((t) => t.name === 'scim');
+      return target?.pending === 0 ? target : undefined;
+    }, { what: 'nobody waiting for SCIM' });
+    expect(after).toMatchObject({ paused: false, health: 'ok' });
+  });
+
+  it('provision-now answers every target and the attributes sent, secrets redacted', async () => {
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'Nora', familyName: `Now${suffix}`, department: 'Engineering' }));
+    await inState(id, 'active');
+    const res = await env.request('POST', `/v1/identities/${id}/provision`);
+    expect(res.status).toBe(200);
+    expect(res.body.targets.map((t: any) => t.target).sort()).toEqual(['ad', 'app-mariadb', 'app-postgres', 'ldap', 'scim']);
+    expect(res.body.targets.every((t: any) => ['unchanged', 'updated'].includes(t.status))).toBe(true);
+    expect(JSON.stringify(res.body)).not.toMatch(/unicodePwd":"[^[]/);
+  });
+});
