@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../domain/config';
+import { validateDefinition } from '../../domain/lifecycle-workflows';
+
+// The examples the README points to must keep working.
+
+const examples = join(import.meta.dirname, '..', '..', 'examples');
+
+describe('examples/tenure.yaml', () => {
+  it('loads, with every target compiled and secrets read from the environment', () => {
+    const env = {
+      TENURE_CONFIG_FILE: join(examples, 'tenure.yaml'),
+      TENURE_DATABASE_URL: 'postgres://tenure@db/tenure',
+      LDAP_PASSWORD: 'ldap-secret',
+      AD_PASSWORD: 'ad-secret',
+      CRM_SCIM_TOKEN: 'crm-token',
+      PAYROLL_DB_PASSWORD: 'payroll-secret',
+    };
+    const config = loadConfig(env, { readFile: (path) => readFileSync(path, 'utf8') });
+    expect(config.targets.map((t) => [t.config.name, t.config.type])).toEqual([
+      ['ldap', 'ldap'],
+      ['ad', 'active-directory'],
+      ['crm', 'scim'],
+      ['payroll', 'sql'],
+    ]);
+    const ad = config.targets[1]!.config;
+    expect(ad.type === 'active-directory' && ad.bindPassword).toBe('ad-secret');
+    const payroll = config.targets[3]!.config;
+    expect(payroll.type === 'sql' && payroll.url).toBe('postgres://tenure:payroll-secret@payroll-db.example.com:5432/payroll');
+  });
+});
+
+describe('examples/lifecycle-workflows', () => {
+  const dir = join(examples, 'lifecycle-workflows');
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.yaml')))('%s is a valid definition', (file) => {
+    const result = validateDefinition(parseYaml(readFileSync(join(dir, file), 'utf8')), { extensions: [] });
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+});
