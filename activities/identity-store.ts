@@ -64,6 +64,7 @@ export async function writeLifecyclePosition(tx: DbOrTx, input: RecordLifecycleS
     nextAction: input.next?.action,
     nextActionAt: input.next ? new Date(input.next.at) : undefined,
     lastError: input.lastError,
+    targetErrors: input.targetErrors,
   });
   if (!found) return;
   const entries = [];

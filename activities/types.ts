@@ -18,6 +18,8 @@ export interface RecordLifecycleStateInput {
   to: LifecycleState;
   next?: { action: ScheduledAction; at: number };
   lastError?: string;
+  /** Per target, why its last sync failed; targets that succeeded are absent. */
+  targetErrors?: Record<string, string>;
   cause: Cause;
 }
 

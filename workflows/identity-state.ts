@@ -22,6 +22,8 @@ export interface IdentitySnapshot {
   lastError?: string;
   /** Last position written to the identity store, to skip repeats. */
   stored?: { state: LifecycleState; nextAt?: number; lastError?: string };
+  /** Per provisioning target, why its last sync failed. */
+  targetErrors?: Record<string, string>;
   /** Counter behind idempotency keys; survives continue-as-new. */
   operation: number;
   /** Inbox rows already handled: a redelivered row is dropped without a trace. */

@@ -282,6 +282,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
       );
       outcomes = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const failures = settled.flatMap((r) => (r.status === 'rejected' ? [failureMessage(r.reason)] : []));
+      s.targetErrors = Object.fromEntries(targets.flatMap((target, i) => (settled[i]!.status === 'rejected' ? [[target, failureMessage((settled[i] as PromiseRejectedResult).reason)]] : [])));
       if (failures.length > 0) {
         lastError = failures.join('; ');
         // Every target is tried again later; those that succeeded find nothing to change.
@@ -309,7 +310,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   s.lastError = lastError;
   const { stored } = s;
   if (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError) {
-    await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, cause: cause(actor) });
+    await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, targetErrors: s.targetErrors, cause: cause(actor) });
     s.stored = { state: s.state, nextAt: s.next?.at, lastError };
   }
 

@@ -17,6 +17,7 @@ const accountSchema = z
     username: z.string(),
     enabled: z.boolean(),
     attributes: z.record(z.string(), z.string()),
+    lastError: z.string().nullable().meta({ description: 'Why the last change to this account failed, if it did' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -56,6 +57,7 @@ const identitySchema = identitySummarySchema
     accounts: z.array(accountSchema),
     recordAsOf: z.string(),
     lastError: z.string().nullable(),
+    targetErrors: z.record(z.string(), z.string()).meta({ description: 'Per target, why its last sync failed (also for targets with no account yet)' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -171,8 +173,9 @@ function summary(row: IdentityRow) {
   };
 }
 
-function account(row: AccountRow) {
+function account(row: AccountRow, errors: Record<string, string>) {
   return {
+    lastError: errors[row.system] ?? null,
     system: row.system,
     id: row.externalId,
     username: row.username,
@@ -209,9 +212,10 @@ export function identityRoutes(deps: AppDeps) {
         manager: row.managerEmployeeId
           ? { employeeId: row.managerEmployeeId, displayName: manager?.displayName ?? null, username: manager?.username ?? null }
           : null,
-        accounts: accounts.map(account),
+        accounts: accounts.map((a) => account(a, row.targetErrors)),
         recordAsOf: row.recordAsOf.toISOString(),
         lastError: row.lastError,
+        targetErrors: row.targetErrors,
         createdAt: row.createdAt.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
       },

@@ -41,6 +41,7 @@ export interface LifecyclePosition {
   nextAction?: ScheduledAction;
   nextActionAt?: Date;
   lastError?: string;
+  targetErrors?: Record<string, string>;
 }
 
 /** Writes where the person stands; answers false if there is no such identity. */
@@ -52,6 +53,7 @@ export async function updateLifecyclePosition(db: DbOrTx, employeeId: string, po
       nextAction: position.nextAction ?? null,
       nextActionAt: position.nextActionAt ?? null,
       lastError: position.lastError ?? null,
+      targetErrors: position.targetErrors ?? {},
       updatedAt: sql`now()`,
     })
     .where(eq(identities.employeeId, employeeId))

@@ -27,6 +27,8 @@ export const identities = pgTable(
     nextAction: text(),
     nextActionAt: timestamp({ withTimezone: true, mode: 'date' }),
     lastError: text(),
+    /** Per provisioning target, why its last sync failed (absent when it succeeded). */
+    targetErrors: jsonb().$type<Record<string, string>>().notNull().default({}),
     workflowId: text().notNull(),
     createdAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -1,0 +1,1 @@
+ALTER TABLE "identities" ADD COLUMN "target_errors" jsonb DEFAULT '{}'::jsonb NOT NULL;
