@@ -1,14 +1,13 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
-import { forgetMemberships } from '../db/queries/group-memberships';
+import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
 import { clearIdentityNames, findDirectReports, findIdentity, findLiveAccount, identityFacts, markAccountDeleted, saveLiveAccount, setIdentityNames, type IdentityRow } from '../db/queries/identities';
 import { clearPending, findTargetStatus, markPending, recordTargetFailure, recordTargetSuccess } from '../db/queries/targets';
 import { findReservation, findUsernameOwner, releaseReservation, tryReserveUsername } from '../db/queries/username-reservations';
-import { evaluateRule, parseRule } from '../domain/rules';
-import { attributeChanges, containerFor, desiredAttributes, mappingSourceAttributes, uniqueCandidates, type AttributeValue, type CompiledTarget, type MappingContext } from '../domain/targets';
+import { attributeChanges, containerFor, desiredAttributes, inTargetScope, uniqueCandidates, wantedGroups, type AttributeValue, type CompiledTarget, type MappingContext } from '../domain/targets';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
-import { redact, TargetRefusedError, TargetThrottledError, type RemoteAccount, type TargetConnector } from './connectors/target-connector';
+import { redact, TargetRefusedError, TargetThrottledError, type GroupChanges, type RemoteAccount, type TargetConnector } from './connectors/target-connector';
 import type { Cause } from './types';
 
 // Applying a person's desired state to each provisioning target: create, update only what
@@ -42,6 +41,15 @@ export interface SyncOutcome {
   enabled?: boolean;
   /** What was written (secrets redacted). */
   sent?: Record<string, AttributeValue | undefined>;
+  /** Changes to the target's rule-given group memberships. */
+  groups?: GroupChanges;
+  /** The person's username and work email, once reserved. */
+  username?: string;
+  workEmail?: string;
+  /** Direct reports to tell, when this call created or removed the account. */
+  reportsToNotify?: string[];
+  /** HR wants to hear the username and work email (a write-back webhook is configured). */
+  writeBack?: boolean;
 }
 
 const permanent = (type: string, message: string, details: unknown[] = []) => ApplicationFailure.create({ type, message, nonRetryable: true, details });
@@ -85,11 +93,6 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     return { employeeId, kind, actor: cause.actor, system: target, summary, details, workflowId: cause.workflowId, runId: cause.runId, idempotencyKey: `${cause.key}:${kind}:${target}` };
   }
 
-  function inScope(target: CompiledTarget, context: MappingContext): boolean {
-    if (!target.config.scope) return true;
-    return evaluateRule(parseRule(target.config.scope, { attributes: mappingSourceAttributes }), context.attributes as Record<string, string | undefined>);
-  }
-
   /** The work on one target; errors are sorted into facts (non-retryable) and outages (retried, counted). */
   async function apply(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector): Promise<SyncOutcome> {
     const found0 = await findIdentity(db, input.employeeId);
@@ -98,7 +101,7 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     const identity = input.desired !== 'absent' && !found0.username ? { ...found0, ...(await reserve(found0)) } : found0;
     const context = await mappingContext(identity, target.config.name);
     const name = target.config.name;
-    const desired: DesiredAccount = input.desired !== 'absent' && !inScope(target, context) ? 'absent' : input.desired;
+    const desired: DesiredAccount = input.desired !== 'absent' && !inTargetScope(target, context.attributes) ? 'absent' : input.desired;
     const outOfScope = desired !== input.desired;
     const remote = await found.find(input.employeeId);
     const stored = await findLiveAccount(db, input.employeeId, name);
@@ -171,29 +174,26 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     }
     const groups = input.stripMemberships ? await found.removeMemberships(account) : [];
     if (groups.length > 0) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${groups.length} group(s)`, { id: account.id, groups }));
+    // Rule-given groups follow the person's attributes: a mover leaves the old job's groups and joins the new one's.
+    const ruled = !input.stripMemberships && target.groups.length > 0 ? await found.syncGroups(account, wantedGroups(target, context.attributes), target.groups.map((g) => g.group)) : undefined;
+    if (ruled?.added.length) events.push(audit(input.cause, input.employeeId, name, 'membership.added', `added ${account.id} to ${ruled.added.join('; ')}`, { id: account.id, groups: ruled.added }));
+    if (ruled?.removed.length) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${ruled.removed.join('; ')}`, { id: account.id, groups: ruled.removed }));
+    if (status === 'unchanged' && (ruled?.added.length || ruled?.removed.length)) status = 'updated';
     const written = { ...(stored?.attributes ?? {}), ...flat(redact(sent)) };
     await db.transaction(async (tx) => {
       await saveLiveAccount(tx, { employeeId: input.employeeId, system: name, externalId: account.id, username: identity.username ?? input.employeeId, enabled, attributes: written });
       if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, name);
+      if (ruled?.removed.length) await forgetMemberships(tx, input.employeeId, name, ruled.removed);
+      if (ruled?.added.length) await recordMemberships(tx, ruled.added.map((group) => ({ employeeId: input.employeeId, system: name, groupDn: group, groupName: group })));
       await appendAuditEvents(tx, events);
     });
-    return { target: name, status, accountId: account.id, enabled, sent: redact(sent) };
+    return { target: name, status, accountId: account.id, enabled, sent: redact(sent), ...(ruled && { groups: ruled }) };
   }
 
   return {
     /** Names of the configured targets, in configuration order. */
     async listTargets(): Promise<string[]> {
       return deps.targets.map((t) => t.config.name);
-    },
-
-    /**
-     * The person's username and work email: kept if reserved before, else the first candidate
-     * that no one holds in PostgreSQL or in an LDAP target.
-     */
-    async reserveNames(input: { employeeId: string }): Promise<{ username: string; workEmail: string; writeBack: boolean }> {
-      const identity = await findIdentity(db, input.employeeId);
-      if (!identity) throw permanent('IdentityMissing', `no identity ${input.employeeId}`);
-      return { ...(await reserve(identity)), writeBack: deps.hrWritebackConfigured };
     },
 
     /** Brings one target to the desired state for a person. */
@@ -207,9 +207,14 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
       }
       try {
         const outcome = await apply(input, target, found);
-        await recordTargetSuccess(db, input.target);
-        await clearPending(db, input.employeeId, input.target);
-        return outcome;
+        // Only a target that has failed before has a count to reset or people waiting.
+        if (health) {
+          if (health.consecutiveFailures > 0) await recordTargetSuccess(db, input.target);
+          await clearPending(db, input.employeeId, input.target);
+        }
+        const names = await findIdentity(db, input.employeeId);
+        const reportsToNotify = outcome.status === 'created' || outcome.status === 'removed' ? await findDirectReports(db, input.employeeId) : [];
+        return { ...outcome, username: names?.username ?? undefined, workEmail: names?.workEmail ?? undefined, reportsToNotify, writeBack: deps.hrWritebackConfigured };
       } catch (error) {
         if (error instanceof ApplicationFailure) throw error;
         if (error instanceof TargetRefusedError) {
@@ -233,10 +238,6 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
       }
     },
 
-    /** Direct reports whose manager reference in the targets must follow the person's accounts. */
-    async findReportsToNotify(input: { employeeId: string }): Promise<string[]> {
-      return findDirectReports(db, input.employeeId);
-    },
   };
 
   async function releaseUsername(employeeId: string): Promise<void> {
@@ -256,6 +257,9 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
           username = candidate;
           break;
         }
+        // A sync of another target for this person may have reserved one a moment ago.
+        username = await findReservation(db, identity.employeeId);
+        if (username) break;
       }
     }
     if (!username) throw permanent('UsernameExhausted', `no free username for ${identity.employeeId}`);

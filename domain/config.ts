@@ -281,6 +281,7 @@ export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassw
     objectClasses: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
     deprovision: 'delete',
     pauseAfterFailures: 10,
+    groups: [],
     mappings: [
       { target: 'uid', source: 'username', apply: 'create' },
       { target: 'cn', source: 'displayName', apply: 'always' },

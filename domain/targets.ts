@@ -8,7 +8,7 @@ import {
   type Expression,
   type ExpressionValue,
 } from './expressions';
-import { parseRule, RuleSyntaxError } from './rules';
+import { evaluateRule, parseRule, RuleSyntaxError, type Rule } from './rules';
 
 // Provisioning targets: the systems a person's accounts live in, how each is reached, which
 // identities it receives, and how its attributes are computed (Entra-style mappings).
@@ -62,6 +62,12 @@ const common = {
   /** Consecutive failed attempts after which the target is paused. */
   pauseAfterFailures: z.coerce.number().int().min(1).default(10),
   mappings: z.array(mappingSchema).min(1),
+  /**
+   * Groups the account belongs in while its person matches the group's scope (everyone in the
+   * target when absent): a DN on LDAP and AD, a displayName on SCIM. Tenure adds and removes
+   * members of these groups only; memberships given by other means are left alone.
+   */
+  groups: z.array(z.strictObject({ group: z.string().min(1).max(1000), scope: z.string().optional() })).default([]),
 };
 
 const ldapConnection = {
@@ -122,6 +128,8 @@ export interface CompiledTarget {
   config: TargetConfig;
   mappings: (Mapping & { parsed?: Expression })[];
   container?: Expression;
+  scope?: Rule;
+  groups: { group: string; scope?: Rule }[];
 }
 
 export interface TargetProblem {
@@ -137,14 +145,24 @@ export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarg
     const at = (path: string) => `targets.${t} (${config.name}).${path}`;
     if (names.has(config.name)) problems.push({ path: at('name'), message: `duplicate target name "${config.name}"` });
     names.add(config.name);
-    if (config.scope !== undefined) {
+    const rule = (text: string | undefined, path: string): Rule | undefined => {
+      if (text === undefined) return undefined;
       try {
-        parseRule(config.scope, { attributes: mappingSourceAttributes });
+        return parseRule(text, { attributes: mappingSourceAttributes });
       } catch (error) {
         if (!(error instanceof RuleSyntaxError)) throw error;
-        problems.push({ path: at('scope'), message: error.message });
+        problems.push({ path: at(path), message: error.message });
+        return undefined;
       }
-    }
+    };
+    const scope = rule(config.scope, 'scope');
+    if (config.type === 'sql' && config.groups.length > 0) problems.push({ path: at('groups'), message: 'a SQL target has no groups' });
+    const seenGroups = new Set<string>();
+    const groups = config.groups.map(({ group, scope: groupScope }, g) => {
+      if (seenGroups.has(group.toLowerCase())) problems.push({ path: at(`groups.${g} (${group})`), message: `group "${group}" is listed twice` });
+      seenGroups.add(group.toLowerCase());
+      return { group, scope: rule(groupScope, `groups.${g} (${group}).scope`) };
+    });
     const parse = (text: string, path: string): Expression | undefined => {
       try {
         return parseExpression(text, { attributes: mappingSourceAttributes });
@@ -159,12 +177,16 @@ export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarg
         problems.push({ path: at(`mappings.${m} (${mapping.target}).source`), message: `unknown attribute "${mapping.source}" (known: ${mappingSourceAttributes.join(', ')})` });
       }
       if (config.type === 'sql' && !identifier.test(mapping.target)) {
-        problems.push({ path: at(`mappings.${m}.target`), message: 'a plain column name (letters, digits, _)' });
+        problems.push({ path: at(`mappings.${m} (${mapping.target}).target`), message: `"${mapping.target}" is not a plain column name (letters, digits, _)` });
+      }
+      if (mapping.expression !== undefined && /SelectUniqueValue\s*\(/i.test(mapping.expression) && mapping.apply !== 'create') {
+        // Entra's rule: a unique value is chosen once, when the account is created.
+        problems.push({ path: at(`mappings.${m} (${mapping.target}).apply`), message: 'SelectUniqueValue needs apply: create' });
       }
       return mapping.expression === undefined ? mapping : { ...mapping, parsed: parse(mapping.expression, `mappings.${m} (${mapping.target}).expression`) };
     });
     const container = config.type === 'active-directory' ? parse(config.container, 'container') : undefined;
-    return { config, mappings, container };
+    return { config, mappings, container, scope, groups };
   });
   return { targets: compiled, problems };
 }
@@ -220,6 +242,18 @@ export function desiredAttributes(
     values[mapping.target] = value ?? mapping.default;
   }
   return { values, ignored };
+}
+
+type RuleAttributes = Parameters<typeof evaluateRule>[1];
+
+/** Whether a person (by their mapping attributes) receives an account on the target. */
+export function inTargetScope(target: CompiledTarget, attributes: MappingContext['attributes']): boolean {
+  return !target.scope || evaluateRule(target.scope, attributes as RuleAttributes);
+}
+
+/** The target's managed groups the person belongs in, in configuration order. */
+export function wantedGroups(target: CompiledTarget, attributes: MappingContext['attributes']): string[] {
+  return target.groups.filter((g) => !g.scope || evaluateRule(g.scope, attributes as RuleAttributes)).map((g) => g.group);
 }
 
 /** The container (OU) a person belongs in, for targets that place entries by expression. */

@@ -50,13 +50,6 @@ import {
 // Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes' } as const;
 
-/** Steps that reach connected systems: full activities, visible and retried on their own. */
-const acts = proxyActivities<Activities>({
-  // LDAP and SQL steps take milliseconds; a worker that died mid-step is noticed after this.
-  startToCloseTimeout: '30 seconds',
-  retry,
-});
-
 /** One target's sync: a few attempts, then the person's workflow tries again later, so one target never blocks it. */
 const sync = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -125,6 +118,10 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     targetResumed = true;
   });
 
+  // The configured targets, asked once per run: they change only with the worker's configuration.
+  let knownTargets: string[] | undefined;
+  const targetNames = async () => (knownTargets ??= await store.listTargets());
+
   const info = workflowInfo();
   const cause = (actor: string): Cause => {
     s.operation += 1;
@@ -175,7 +172,7 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     const forced = provisionAsked > provisionDone;
     const asked = provisionAsked;
     await guard('provisioning', async () => {
-      lastOutcomes = await reconcile(s, cause, forced ? 'tenure:provision-now' : actor, forced);
+      lastOutcomes = await reconcile(s, cause, forced ? 'tenure:provision-now' : actor, targetNames, forced);
     });
     provisionDone = asked;
     await guard('starting lifecycle runs', () => startLifecycleRuns(s, triggers));
@@ -251,7 +248,13 @@ function isPermanent(error: unknown): error is ActivityFailure {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
 }
 
-async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, actor: string, force = false): Promise<SyncOutcome[]> {
+async function reconcile(
+  s: IdentitySnapshot,
+  cause: (actor: string) => Cause,
+  actor: string,
+  targetNames: () => Promise<string[]>,
+  force = false,
+): Promise<SyncOutcome[]> {
   if (!s.record || !s.policy) return [];
   const employment = { hireAt: s.record.hireAt, leaveAt: s.record.leaveAt };
   const plan: LifecyclePlan = planLifecycle(
@@ -268,13 +271,7 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
   let outcomes: SyncOutcome[] = [];
   if (needed && (desired !== 'absent' || s.accounts !== 'none' || force)) {
     try {
-      if (desired !== 'absent') {
-        const names = await acts.reserveNames({ employeeId: s.employeeId });
-        s.username = names.username;
-        s.workEmail = names.workEmail;
-        writeBack = names.writeBack;
-      }
-      const targets = await store.listTargets();
+      const targets = await targetNames();
       const step = cause(actor);
       // Every target at once: one that is slow or failing holds back none of the others.
       const settled = await Promise.allSettled(
@@ -292,9 +289,13 @@ async function reconcile(s: IdentitySnapshot, cause: (actor: string) => Cause, a
         s.attributesStale = false;
         s.retryAt = undefined;
       }
-      if (outcomes.some((o) => o.status === 'created' || o.status === 'removed')) {
-        await notifyReports(await store.findReportsToNotify({ employeeId: s.employeeId }));
+      const named = outcomes.find((o) => o.username && o.workEmail);
+      if (named) {
+        s.username = named.username;
+        s.workEmail = named.workEmail;
+        writeBack = named.writeBack === true;
       }
+      await notifyReports([...new Set(outcomes.flatMap((o) => o.reportsToNotify ?? []))]);
     } catch (error) {
       if (!isPermanent(error)) throw error;
       lastError = error.cause?.message ?? error.message;

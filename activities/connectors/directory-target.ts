@@ -3,7 +3,7 @@ import { Attribute, Change, type Client, type Entry } from 'ldapts';
 import type { AttributeValue } from '../../domain/targets';
 import { escapeDnValue, escapeFilterValue } from './ldap-escape';
 import { LdapPool, resultCode, type LdapPoolSettings } from './ldap-pool';
-import { TargetRefusedError, type RemoteAccount, type TargetConnector } from './target-connector';
+import { TargetRefusedError, type GroupChanges, type RemoteAccount, type TargetConnector } from './target-connector';
 
 // OpenLDAP and Active Directory behind the target interface. Entries are found by their anchor
 // attribute (exact case), named by an RDN attribute from the mappings, disabled by the
@@ -147,12 +147,9 @@ export class DirectoryTarget implements TargetConnector {
     return this.toAccount(entry);
   }
 
-  private async entryAt(client: Client, dn: string): Promise<Entry | undefined> {
+  private async entryAt(client: Client, dn: string, attributes = [...this.settings.managedAttributes, this.settings.anchorAttribute, this.isAd ? 'userAccountControl' : lockAttribute]): Promise<Entry | undefined> {
     try {
-      const { searchEntries } = await client.search(dn, {
-        scope: 'base',
-        attributes: [...this.settings.managedAttributes, this.settings.anchorAttribute, this.isAd ? 'userAccountControl' : lockAttribute],
-      });
+      const { searchEntries } = await client.search(dn, { scope: 'base', attributes });
       return searchEntries[0];
     } catch (error) {
       if (resultCode(error) === 32) return undefined;
@@ -242,20 +239,68 @@ export class DirectoryTarget implements TargetConnector {
       });
       for (const group of searchEntries) {
         for (const type of ['member', 'uniqueMember']) {
-          if (values(group, type).length === 0) continue;
-          try {
-            await client.modify(group.dn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [account.id] }) }));
-          } catch (error) {
-            const code = resultCode(error);
-            if (code === 16) continue;
-            if (code !== 65) throw error;
-            // groupOfNames needs one member: the last person out leaves a placeholder behind.
-            await client.modify(group.dn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
-          }
+          if (values(group, type).length > 0) await this.removeMember(client, group.dn, type, account.id);
         }
       }
       return searchEntries.map((group) => group.dn);
     });
+  }
+
+  async syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges> {
+    const want = new Set(wanted.map((dn) => dn.toLowerCase()));
+    const changes: GroupChanges = { added: [], removed: [] };
+    await this.pool.session(async (client) => {
+      for (const groupDn of managed) {
+        const group = await this.groupAt(client, groupDn);
+        // Asked of the directory, not read off the member list: a group may hold many thousands.
+        const { searchEntries: hit } = await client.search(groupDn, { scope: 'base', filter: `(${group.memberAttribute}=${escapeFilterValue(account.id)})`, attributes: ['1.1'] });
+        const isMember = hit.length > 0;
+        if (want.has(groupDn.toLowerCase()) && !isMember) {
+          await this.addMember(client, groupDn, group.memberAttribute, account.id);
+          changes.added.push(groupDn);
+        } else if (!want.has(groupDn.toLowerCase()) && isMember) {
+          await this.removeMember(client, groupDn, group.memberAttribute, account.id);
+          changes.removed.push(groupDn);
+        }
+      }
+    });
+    return changes;
+  }
+
+  /** A managed group and the attribute that holds its members (member, or uniqueMember on groupOfUniqueNames). */
+  private async groupAt(client: Client, dn: string): Promise<{ memberAttribute: 'member' | 'uniqueMember' }> {
+    const entry = await this.entryAt(client, dn, ['objectClass']);
+    if (!entry) throw new TargetRefusedError(`the group ${dn} does not exist`, 'missing-group');
+    const classes = values(entry, 'objectClass').map((c) => c.toLowerCase());
+    if (classes.includes('groupofuniquenames')) return { memberAttribute: 'uniqueMember' };
+    if (classes.includes('groupofnames') || classes.includes('group')) return { memberAttribute: 'member' };
+    throw new TargetRefusedError(`${dn} is not a group Tenure can manage (groupOfNames, groupOfUniqueNames or an AD group)`, 'not-a-group');
+  }
+
+  private async addMember(client: Client, groupDn: string, type: string, member: string): Promise<void> {
+    try {
+      await client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type, values: [member] }) }));
+    } catch (error) {
+      // 20 (OpenLDAP) and 68 (AD): a repeated step finds the member already there.
+      if (resultCode(error) !== 20 && resultCode(error) !== 68) throw error;
+    }
+    try {
+      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [placeholderMember] }) }));
+    } catch (error) {
+      if (resultCode(error) !== 16 && resultCode(error) !== 53) throw error;
+    }
+  }
+
+  private async removeMember(client: Client, groupDn: string, type: string, member: string): Promise<void> {
+    try {
+      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [member] }) }));
+    } catch (error) {
+      const code = resultCode(error);
+      if (code === 16) return;
+      if (code !== 65) throw error;
+      // groupOfNames needs one member: the last person out leaves a placeholder behind.
+      await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
+    }
   }
 
   async remove(account: RemoteAccount): Promise<void> {

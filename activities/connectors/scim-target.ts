@@ -1,5 +1,5 @@
 import type { AttributeValue } from '../../domain/targets';
-import { TargetRefusedError, TargetThrottledError, type RemoteAccount, type TargetConnector } from './target-connector';
+import { TargetRefusedError, TargetThrottledError, type GroupChanges, type RemoteAccount, type TargetConnector } from './target-connector';
 
 // A SCIM 2.0 client (RFC 7643/7644) for SaaS applications: users found by externalId, created
 // with POST, changed with PATCH of only what differs, disabled with active=false, removed with
@@ -149,17 +149,53 @@ export class ScimTarget implements TargetConnector {
   }
 
   async removeMemberships(account: RemoteAccount): Promise<string[]> {
-    const groups = await this.call('GET', `/Groups?filter=${encodeURIComponent(`members.value eq ${scimString(account.id)}`)}`);
-    if (groups.status !== 200) return [];
+    const groups = await this.call('GET', `/Groups?filter=${encodeURIComponent(`members.value eq ${scimString(account.id)}`)}&excludedAttributes=members`);
+    // An application without groups (404, or 501 Not Implemented) has no memberships to end.
+    if (groups.status === 404 || groups.status === 501) return [];
+    if (groups.status !== 200) throw new Error(`GET /Groups answered ${groups.status}`);
     const list = ((groups.json?.Resources as Json[] | undefined) ?? []).filter((g) => typeof g.id === 'string');
     for (const group of list) {
-      const { status } = await this.call('PATCH', `/Groups/${encodeURIComponent(String(group.id))}`, {
-        schemas: [patchSchema],
-        Operations: [{ op: 'remove', path: `members[value eq ${scimString(account.id)}]` }],
-      });
-      if (status !== 200 && status !== 204 && status !== 404) throw new Error(`PATCH /Groups/${String(group.id)} answered ${status}`);
+      try {
+        await this.patchGroup(String(group.id), { op: 'remove', path: `members[value eq ${scimString(account.id)}]` });
+      } catch (error) {
+        // A group deleted meanwhile holds no one.
+        if (!(error instanceof TargetRefusedError && error.code === 'missing-group')) throw error;
+      }
     }
     return list.map((g) => String(g.displayName ?? g.id));
+  }
+
+  async syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges> {
+    const changes: GroupChanges = { added: [], removed: [] };
+    for (const name of managed) {
+      const groupId = await this.groupNamed(name);
+      // The service provider answers membership; the member list itself may be huge.
+      const filter = `id eq ${scimString(groupId)} and members.value eq ${scimString(account.id)}`;
+      const { status, json } = await this.call('GET', `/Groups?filter=${encodeURIComponent(filter)}&excludedAttributes=members`);
+      if (status !== 200) throw new Error(`GET /Groups answered ${status}`);
+      const isMember = Number(json?.totalResults ?? 0) > 0;
+      const wants = wanted.includes(name);
+      if (wants === isMember) continue;
+      const operation = wants ? { op: 'add', path: 'members', value: [{ value: account.id }] } : { op: 'remove', path: `members[value eq ${scimString(account.id)}]` };
+      await this.patchGroup(groupId, operation);
+      (wants ? changes.added : changes.removed).push(name);
+    }
+    return changes;
+  }
+
+  /** The id of the group with this displayName. */
+  private async groupNamed(name: string): Promise<string> {
+    const { status, json } = await this.call('GET', `/Groups?filter=${encodeURIComponent(`displayName eq ${scimString(name)}`)}&excludedAttributes=members`);
+    if (status !== 200) throw new Error(`GET /Groups answered ${status}`);
+    const group = ((json?.Resources as Json[] | undefined) ?? []).find((g) => g.displayName === name && typeof g.id === 'string');
+    if (!group) throw new TargetRefusedError(`the application has no group "${name}"`, 'missing-group');
+    return String(group.id);
+  }
+
+  private async patchGroup(id: string, operation: Json): Promise<void> {
+    const { status, json } = await this.call('PATCH', `/Groups/${encodeURIComponent(id)}`, { schemas: [patchSchema], Operations: [operation] });
+    if (status === 404) throw new TargetRefusedError(`group ${id} is gone from the application`, 'missing-group');
+    if (status !== 200 && status !== 204) throw new TargetRefusedError(`PATCH /Groups/${id} answered ${status}: ${JSON.stringify(json?.detail ?? '')}`, 'refused');
   }
 
   async remove(account: RemoteAccount): Promise<void> {

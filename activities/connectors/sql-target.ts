@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import type { AttributeValue } from '../../domain/targets';
-import { TargetRefusedError, type RemoteAccount, type TargetConnector } from './target-connector';
+import { TargetRefusedError, type GroupChanges, type RemoteAccount, type TargetConnector } from './target-connector';
 
 // Rows in a table of another database (PostgreSQL or MariaDB/MySQL): one row per person, keyed
 // by the anchor column. Identifiers come from validated configuration and are quoted; every
@@ -153,8 +153,15 @@ export class SqlTarget implements TargetConnector {
     await this.db.query(`delete from ${this.table} where ${this.db.quote(this.settings.keyColumn)} = ${this.db.placeholder(1)}`, [account.id]);
   }
 
+  /** A table row has no groups. */
   async removeMemberships(): Promise<string[]> {
     return [];
+  }
+
+  async syncGroups(_account: RemoteAccount, _wanted: string[], managed: string[]): Promise<GroupChanges> {
+    // The configuration refuses groups on SQL targets; this guards a caller that skipped it.
+    if (managed.length > 0) throw new TargetRefusedError('a SQL target has no groups', 'no-groups');
+    return { added: [], removed: [] };
   }
 
   async isUnique(attribute: string, value: string, anchor: string): Promise<boolean> {

@@ -21,11 +21,18 @@ export interface TargetConnector {
   remove(account: RemoteAccount): Promise<void>;
   /** Takes the account out of every group it is in; answers the groups. */
   removeMemberships(account: RemoteAccount): Promise<string[]>;
+  /** Makes the account a member of exactly the `wanted` ones among the `managed` groups; other groups are untouched. */
+  syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges>;
   /** No account other than the anchor's holds this value in this attribute. */
   isUnique(attribute: string, value: string, anchor: string): Promise<boolean>;
   /** Throws when the target cannot be reached. */
   check(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface GroupChanges {
+  added: string[];
+  removed: string[];
 }
 
 /** A fact about the target that retrying cannot change (a conflict, a missing container, a refusal). */

@@ -162,7 +162,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
       const { status, body } = await request('GET', `/v1/identities/${employeeId}`);
       return status === 200 ? body : undefined;
     },
-    events: async (employeeId: string) => (await request('GET', `/v1/identities/${employeeId}/events?limit=500`)).body.items as { kind: string; summary: string; actor: string; details: any }[],
+    events: async (employeeId: string) => (await request('GET', `/v1/identities/${employeeId}/events?limit=500`)).body.items as { kind: string; summary: string; actor: string; system: string | null; details: any }[],
     entry: (employeeId: string): Promise<Entry | undefined> => directory.findByAnchor(employeeId),
     async stop() {
       await stopWorker();

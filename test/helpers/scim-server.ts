@@ -6,10 +6,11 @@ import SCIMMYRouters from 'scimmy-routers';
 import { freePort } from '../../scripts/ports';
 
 // An independent SCIM 2.0 service provider for tests: the scimmy package (filters, PatchOp,
-// schemas) behind scimmy-routers, with an in-memory user store, bearer auth, and switches that
-// make it answer 429 or 500, or be down.
+// schemas) behind scimmy-routers, with in-memory users and groups, bearer auth, and switches
+// that make it answer 429 or 500, or be down.
 
 type User = Record<string, unknown> & { id: string; userName: string };
+type Group = Record<string, unknown> & { id: string; displayName: string; members?: { value: string }[] };
 
 export interface ScimFaults {
   /** The next N requests answer 429 with Retry-After: 1. */
@@ -22,6 +23,7 @@ export interface ScimFaults {
 
 export async function startScimServer(token: string) {
   const users = new Map<string, User>();
+  const groups = new Map<string, Group>();
   const faults: ScimFaults = { throttle: 0, fail: 0, down: false };
   const requests: { method: string; path: string; status: number }[] = [];
 
@@ -50,9 +52,27 @@ export async function startScimServer(token: string) {
       if (!users.delete(resource.id as string)) throw new SCIMMY.Types.Error(404, null as never, `no user ${String(resource.id)}`);
     });
   SCIMMY.Resources.declare(SCIMMY.Resources.Group)
-    .ingress((_resource, data) => ({ ...(data as object), id: randomUUID() }) as never)
-    .egress(() => [])
-    .degress(() => undefined);
+    .ingress((resource, data) => {
+      const id = (resource.id as string | undefined) ?? randomUUID();
+      if (resource.id && !groups.has(id)) throw new SCIMMY.Types.Error(404, null as never, `no group ${id}`);
+      // Stored as plain JSON with members always present: scimmy's filter fails on a group without them.
+      const plain = JSON.parse(JSON.stringify(data)) as Partial<Group>;
+      const group = { ...plain, members: plain.members ?? [], id } as Group;
+      groups.set(id, group);
+      return group;
+    })
+    .egress((resource) => {
+      if (resource.id) {
+        const group = groups.get(resource.id as string);
+        if (!group) throw new SCIMMY.Types.Error(404, null as never, `no group ${String(resource.id)}`);
+        return group;
+      }
+      const all = [...groups.values()];
+      return resource.filter ? resource.filter.match(all) : all;
+    })
+    .degress((resource) => {
+      if (!groups.delete(resource.id as string)) throw new SCIMMY.Types.Error(404, null as never, `no group ${String(resource.id)}`);
+    });
 
   const app = express();
   app.use((req, res, next) => {
@@ -98,6 +118,12 @@ export async function startScimServer(token: string) {
     faults,
     requests,
     byExternalId: (externalId: string) => [...users.values()].filter((u) => u.externalId === externalId),
+    addGroup: (displayName: string) => {
+      const id = randomUUID();
+      groups.set(id, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id, displayName, members: [] });
+    },
+    /** The user ids in the group with this displayName. */
+    membersOf: (displayName: string) => [...groups.values()].filter((g) => g.displayName === displayName).flatMap((g) => (g.members ?? []).map((m) => m.value)),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

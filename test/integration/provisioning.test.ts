@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
-import { startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { ldapAdmin, startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
 import { startScimServer } from '../helpers/scim-server';
 
 // One hire, mover, leaver reaching five real targets at once: OpenLDAP, Active Directory
@@ -26,7 +26,9 @@ let ad: LdapClient;
 let pg: postgres.Sql;
 let maria: mysql.Connection;
 
-function configFile({ peopleDn }: { ldapBase: string; peopleDn: string }): string {
+const adGroup = (name: string) => `CN=${name},${adOu}`;
+
+function configFile({ ldapBase, peopleDn }: { ldapBase: string; peopleDn: string }): string {
   const ldap = inject('ldap');
   const directory = inject('activeDirectory');
   return `
@@ -47,6 +49,9 @@ targets:
       - { target: title, source: jobTitle }
       - { target: departmentNumber, source: department }
       - { target: manager, source: manager }
+    groups:
+      - { group: "cn=engineering,ou=groups,${ldapBase}", scope: "department eq 'Engineering'" }
+      - { group: "cn=sales,ou=groups,${ldapBase}", scope: "department eq 'Sales'" }
   - name: ad
     type: active-directory
     url: ${directory.url}
@@ -71,6 +76,10 @@ targets:
       - { target: department, source: department }
       - { target: company, constant: Tenure Test Ltd }
       - { target: manager, source: manager }
+    groups:
+      - { group: "${adGroup('All Staff')}" }
+      - { group: "${adGroup('Engineering Team')}", scope: "department eq 'Engineering'" }
+      - { group: "${adGroup('Sales Team')}", scope: "department eq 'Sales'" }
   - name: scim
     type: scim
     baseUrl: ${scim.baseUrl}
@@ -83,6 +92,9 @@ targets:
       - { target: displayName, source: displayName }
       - { target: title, source: jobTitle }
       - { target: 'emails[type eq "work"].value', source: workEmail }
+    groups:
+      - { group: Engineering, scope: "department eq 'Engineering'" }
+      - { group: Sales, scope: "department eq 'Sales'" }
   - name: app-postgres
     type: sql
     dialect: postgres
@@ -112,6 +124,8 @@ targets:
 
 beforeAll(async () => {
   scim = await startScimServer(scimToken);
+  scim.addGroup('Engineering');
+  scim.addGroup('Sales');
   const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "tenure_app_${suffix}"`);
   await admin.end();
@@ -131,7 +145,15 @@ beforeAll(async () => {
   for (const ou of [adOu, `OU=Staff,${adOu}`, `OU=Engineering,${adOu}`, `OU=Sales,${adOu}`]) {
     await ad.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: ou.slice(3, ou.indexOf(',')) });
   }
+  for (const [name, account] of [['All Staff', 'all'], ['Engineering Team', 'eng'], ['Sales Team', 'sales']]) {
+    await ad.add(adGroup(name!), { objectClass: ['top', 'group'], sAMAccountName: `${account}-${suffix}` });
+  }
   env = await startTestEnvironment({ configFile });
+  // The managed OpenLDAP groups: a groupOfNames (which must hold a member) and a groupOfUniqueNames.
+  const ldap = await ldapAdmin();
+  await ldap.add(`cn=engineering,ou=groups,${env.ldapBase}`, { objectClass: ['top', 'groupOfNames'], cn: 'engineering', member: 'cn=empty-membership-placeholder' });
+  await ldap.add(`cn=sales,ou=groups,${env.ldapBase}`, { objectClass: ['top', 'groupOfUniqueNames'], cn: 'sales', uniqueMember: 'cn=empty-membership-placeholder' });
+  await ldap.unbind();
 });
 
 afterAll(async () => {
@@ -152,6 +174,24 @@ async function adUser(id: string): Promise<Entry | undefined> {
   const { searchEntries } = await ad.search(adOu, { filter: `(employeeID=${id})`, attributes: ['*', 'userAccountControl'] });
   return searchEntries[0];
 }
+/** The members of an AD group (DNs, compared without case). */
+async function adMembers(name: string): Promise<string[]> {
+  const { searchEntries } = await ad.search(adGroup(name), { scope: 'base', attributes: ['member'] });
+  const member = searchEntries[0]?.member ?? [];
+  return (Array.isArray(member) ? member : [member]).map((dn) => String(dn).toLowerCase());
+}
+
+async function ldapMembers(group: string): Promise<string[]> {
+  const admin = await ldapAdmin();
+  try {
+    const { searchEntries } = await admin.search(`cn=${group},ou=groups,${env.ldapBase}`, { scope: 'base', attributes: ['member', 'uniqueMember'] });
+    const entry = searchEntries[0]!;
+    return [entry.member ?? [], entry.uniqueMember ?? []].flat().map(String);
+  } finally {
+    await admin.unbind();
+  }
+}
+
 const pgRow = async (id: string) => (await pg`select * from app_users where employee_id = ${id}`)[0];
 const mariaRow = async (id: string) => ((await maria.query('select * from app_users where employee_id = ?', [id]))[0] as Record<string, unknown>[])[0];
 
@@ -177,6 +217,18 @@ describe('a hire', () => {
     expect((scimUser!.emails as any[])[0]).toMatchObject({ type: 'work', value: identity.workEmail });
     expect(await pgRow(id)).toMatchObject({ login: username, email: identity.workEmail, department: 'Engineering', active: true, deleted_at: null });
     expect(await mariaRow(id)).toMatchObject({ login: username.toUpperCase(), title: 'SRE', active: 1 });
+
+    // Groups by rule: everyone's, and the department's.
+    expect(await adMembers('All Staff')).toContain(user.dn.toLowerCase());
+    expect(await adMembers('Engineering Team')).toContain(user.dn.toLowerCase());
+    expect(await adMembers('Sales Team')).not.toContain(user.dn.toLowerCase());
+    expect(scim.membersOf('Engineering')).toContain(scimUser!.id);
+    expect(scim.membersOf('Sales')).not.toContain(scimUser!.id);
+    const ldapDn = identity.accounts.find((a: any) => a.system === 'ldap').id;
+    expect(await ldapMembers('engineering')).toContain(ldapDn);
+    expect(await ldapMembers('engineering')).not.toContain('cn=empty-membership-placeholder');
+    const added = (await env.events(id)).filter((e) => e.kind === 'membership.added').map((e) => e.system).sort();
+    expect(added).toEqual(['ad', 'ldap', 'scim']);
   });
 
   it('takes the next unique sAMAccountName when AD already has one Tenure does not own', async () => {
@@ -217,6 +269,23 @@ describe('a mover', () => {
     // PATCH carried only what changed.
     const patch = scim.requests.filter((r) => r.method === 'PATCH');
     expect(patch.length).toBeGreaterThan(0);
+
+    // The old job's groups go and the new one's come, in every directory and app.
+    const dn = moved.dn.toLowerCase();
+    await waitFor(async () => (await adMembers('Sales Team')).includes(dn), { what: 'the AD Sales group' });
+    expect(await adMembers('Engineering Team')).not.toContain(dn);
+    expect(await adMembers('All Staff')).toContain(dn);
+    const scimId = scim.byExternalId(id)[0]!.id;
+    await waitFor(async () => scim.membersOf('Sales').includes(scimId), { what: 'the SCIM Sales group' });
+    expect(scim.membersOf('Engineering')).not.toContain(scimId);
+    const identity = await env.identity(id);
+    const ldapDn = identity.accounts.find((a: any) => a.system === 'ldap').id;
+    await waitFor(async () => (await ldapMembers('sales')).includes(ldapDn), { what: 'the LDAP sales group' });
+    // The last member out of a groupOfNames leaves the placeholder behind.
+    expect(await ldapMembers('engineering')).not.toContain(ldapDn);
+    const removed = (await env.events(id)).filter((e) => e.kind === 'membership.removed');
+    expect(removed.map((e) => e.system).sort()).toEqual(['ad', 'ldap', 'scim']);
+    expect(removed.find((e) => e.system === 'scim')!.details.groups).toEqual(['Engineering']);
   });
 });
 
@@ -232,6 +301,10 @@ describe('a leaver', () => {
     expect(scim.byExternalId(id)[0]?.active).toBe(false);
     expect((await pgRow(id))?.active).toBe(false);
     expect((await mariaRow(id))?.active).toBe(0);
+    // Memberships end on the last day, rule-given or not.
+    const dn = (await adUser(id))!.dn.toLowerCase();
+    for (const group of ['All Staff', 'Sales Team']) expect(await adMembers(group)).not.toContain(dn);
+    expect(scim.membersOf('Sales')).not.toContain(scim.byExternalId(id)[0]!.id);
 
     // Retention is P30D here: a withdrawal of an already-terminated hire is not what deletes; use provision-now after a back-dated leave.
     await env.put(id, { ...record, asOf: new Date().toISOString(), hireDate: '2020-01-06', leaveDate: '2020-06-30' });

@@ -5,8 +5,10 @@ import {
   compileTargets,
   containerFor,
   desiredAttributes,
+  inTargetScope,
   targetSchema,
   uniqueCandidates,
+  wantedGroups,
   type CompiledTarget,
   type MappingContext,
   type TargetConfig,
@@ -158,6 +160,20 @@ describe('compileTargets: problems', () => {
   it('allows SCIM paths and LDAP attribute names that are not SQL identifiers', () => {
     expect(problemsOf(scimTarget({ mappings: [{ target: 'name.givenName', source: 'givenName' }, { target: 'emails[type eq "work"].value', source: 'workEmail' }] }))).toEqual([]);
     expect(problemsOf(ldapTarget({ mappings: [{ target: 'msDS-cloudExtensionAttribute1', source: 'employeeId' }] }))).toEqual([]);
+  });
+
+  it('refuses groups on a SQL target', () => {
+    expect(problemsOf(sqlTarget({ groups: [{ group: 'admins' }] }))).toEqual([{ path: 'targets.0 (payroll).groups', message: 'a SQL target has no groups' }]);
+  });
+
+  it('names the group whose scope rule is bad, and where', () => {
+    const problems = problemsOf(adTarget({ groups: [{ group: 'CN=All,DC=corp' }, { group: 'CN=Sales,DC=corp', scope: "department eq 'Sales' or" }] }));
+    expect(problems).toEqual([{ path: 'targets.0 (ad).groups.1 (CN=Sales,DC=corp).scope', message: expect.stringMatching(/at position 25$/) }]);
+  });
+
+  it('reports a group listed twice, ignoring the case of its name', () => {
+    const problems = problemsOf(scimTarget({ groups: [{ group: 'Engineering' }, { group: 'engineering', scope: "department eq 'x'" }] }));
+    expect(problems).toEqual([{ path: 'targets.0 (crm).groups.1 (engineering)', message: 'group "engineering" is listed twice' }]);
   });
 
   it('reports every problem of every target at once', () => {
@@ -326,11 +342,40 @@ describe('uniqueCandidates', () => {
   });
 
   it('asks nothing of isUnique', () => {
-    const target = compile(adTarget({ mappings: [{ target: 'sAMAccountName', expression: 'SelectUniqueValue([username], [employeeId])' }] }));
+    const target = compile(adTarget({ mappings: [{ target: 'sAMAccountName', apply: 'create', expression: 'SelectUniqueValue([username], [employeeId])' }] }));
     const isUnique = () => {
       throw new Error('uniqueCandidates must not check candidates');
     };
     expect(uniqueCandidates(target, context(person(), { isUnique }))).toEqual([{ mapping: 'sAMAccountName', candidates: ['ada.lovelace', 'E1001'] }]);
+  });
+});
+
+describe('inTargetScope and wantedGroups', () => {
+  const target = compile(
+    adTarget({
+      scope: "employeeType ne 'guest'",
+      groups: [
+        { group: 'CN=Everyone,DC=corp,DC=example,DC=com' },
+        { group: 'CN=Engineering,DC=corp,DC=example,DC=com', scope: "department eq 'Engineering'" },
+        { group: 'CN=Leads,DC=corp,DC=example,DC=com', scope: "jobTitle co 'lead' and department in ('Engineering', 'Sales')" },
+      ],
+    }),
+  );
+
+  it('keeps a target without a scope open to everyone and applies the scope rule otherwise', () => {
+    expect(inTargetScope(compile(ldapTarget()), person({ employeeType: 'guest' }))).toBe(true);
+    expect(inTargetScope(target, person({ employeeType: 'employee' }))).toBe(true);
+    expect(inTargetScope(target, person({ employeeType: 'guest' }))).toBe(false);
+  });
+
+  it('gives every group without a scope, and those whose scope the person matches, in configuration order', () => {
+    expect(wantedGroups(target, person())).toEqual(['CN=Everyone,DC=corp,DC=example,DC=com', 'CN=Engineering,DC=corp,DC=example,DC=com']);
+    expect(wantedGroups(target, person({ department: 'Sales', jobTitle: 'Team Lead' }))).toEqual(['CN=Everyone,DC=corp,DC=example,DC=com', 'CN=Leads,DC=corp,DC=example,DC=com']);
+    expect(wantedGroups(target, person({ department: 'Support', jobTitle: 'Lead' }))).toEqual(['CN=Everyone,DC=corp,DC=example,DC=com']);
+  });
+
+  it('gives no groups when none are configured', () => {
+    expect(wantedGroups(compile(scimTarget()), person())).toEqual([]);
   });
 });
 
