@@ -175,7 +175,9 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     const groups = input.stripMemberships ? await found.removeMemberships(account) : [];
     if (groups.length > 0) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${groups.length} group(s)`, { id: account.id, groups }));
     // Rule-given groups follow the person's attributes: a mover leaves the old job's groups and joins the new one's.
-    const ruled = !input.stripMemberships && target.groups.length > 0 ? await found.syncGroups(account, wantedGroups(target, context.attributes), target.groups.map((g) => g.group)) : undefined;
+    const managed = input.stripMemberships ? [] : target.groups.map((g) => g.group);
+    const wanted = wantedGroups(target, context.attributes);
+    const ruled = managed.length > 0 ? await found.syncGroups(account, wanted, managed) : undefined;
     if (ruled?.added.length) events.push(audit(input.cause, input.employeeId, name, 'membership.added', `added ${account.id} to ${ruled.added.join('; ')}`, { id: account.id, groups: ruled.added }));
     if (ruled?.removed.length) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${ruled.removed.join('; ')}`, { id: account.id, groups: ruled.removed }));
     if (status === 'unchanged' && (ruled?.added.length || ruled?.removed.length)) status = 'updated';
@@ -183,8 +185,11 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     await db.transaction(async (tx) => {
       await saveLiveAccount(tx, { employeeId: input.employeeId, system: name, externalId: account.id, username: identity.username ?? input.employeeId, enabled, attributes: written });
       if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, name);
-      if (ruled?.removed.length) await forgetMemberships(tx, input.employeeId, name, ruled.removed);
-      if (ruled?.added.length) await recordMemberships(tx, ruled.added.map((group) => ({ employeeId: input.employeeId, system: name, groupDn: group, groupName: group })));
+      if (ruled) {
+        // The whole wanted set, not only this call's changes: a retry after a crash finds nothing to change.
+        await forgetMemberships(tx, input.employeeId, name, managed.filter((group) => !wanted.includes(group)));
+        await recordMemberships(tx, wanted.map((group) => ({ employeeId: input.employeeId, system: name, groupDn: group, groupName: group })));
+      }
       await appendAuditEvents(tx, events);
     });
     return { target: name, status, accountId: account.id, enabled, sent: redact(sent), ...(ruled && { groups: ruled }) };

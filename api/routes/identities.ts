@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findAuditEvents } from '../../db/queries/audit';
+import { findMemberships } from '../../db/queries/group-memberships';
 import { findAccounts, findIdentity, listIdentities, type AccountRow, type IdentityRow } from '../../db/queries/identities';
 import { hasInboxRows } from '../../db/queries/hr-inbox';
 import { lifecycleStates } from '../../domain/lifecycle';
@@ -55,6 +56,16 @@ const identitySchema = identitySummarySchema
       .object({ employeeId: z.string(), displayName: z.string().nullable(), username: z.string().nullable() })
       .nullable(),
     accounts: z.array(accountSchema),
+    groups: z
+      .array(
+        z.object({
+          system: z.string(),
+          group: z.string().meta({ description: 'A DN on LDAP and AD, a displayName on SCIM' }),
+          since: z.string(),
+          lifecycleRun: z.string().nullable().meta({ description: 'The lifecycle run that added it; null when a target group rule gives it' }),
+        }),
+      )
+      .meta({ description: 'Group memberships Tenure gave: by target group rules and by lifecycle tasks' }),
     recordAsOf: z.string(),
     lastError: z.string().nullable(),
     targetErrors: z.record(z.string(), z.string()).meta({ description: 'Per target, why its last sync failed (also for targets with no account yet)' }),
@@ -193,8 +204,9 @@ export function identityRoutes(deps: AppDeps) {
     const { employeeId } = c.req.valid('param');
     const row = await findIdentity(deps.db, employeeId);
     if (!row) throw new ApiError(404, 'not_found', `no identity ${employeeId} (a record just sent may still be on its way)`);
-    const [accounts, manager] = await Promise.all([
+    const [accounts, memberships, manager] = await Promise.all([
       findAccounts(deps.db, employeeId),
+      findMemberships(deps.db, employeeId),
       row.managerEmployeeId ? findIdentity(deps.db, row.managerEmployeeId) : undefined,
     ]);
     return c.json(
@@ -213,6 +225,7 @@ export function identityRoutes(deps: AppDeps) {
           ? { employeeId: row.managerEmployeeId, displayName: manager?.displayName ?? null, username: manager?.username ?? null }
           : null,
         accounts: accounts.map((a) => account(a, row.targetErrors)),
+        groups: memberships.map((m) => ({ system: m.system, group: m.groupDn, since: m.addedAt.toISOString(), lifecycleRun: m.addedByRun })),
         recordAsOf: row.recordAsOf.toISOString(),
         lastError: row.lastError,
         targetErrors: row.targetErrors,

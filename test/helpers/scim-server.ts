@@ -21,7 +21,8 @@ export interface ScimFaults {
   down: boolean;
 }
 
-export async function startScimServer(token: string) {
+/** `token` is the bearer token it accepts; `basic` adds a username and password it accepts too. */
+export async function startScimServer(token: string, basic?: { username: string; password: string }) {
   const users = new Map<string, User>();
   const groups = new Map<string, Group>();
   const faults: ScimFaults = { throttle: 0, fail: 0, down: false };
@@ -103,7 +104,8 @@ export async function startScimServer(token: string) {
       type: 'bearer',
       docUri: 'https://example.com/scim-auth',
       handler: (request: express.Request) => {
-        if (request.header('authorization') !== `Bearer ${token}`) throw new Error('Authorization not detected!');
+        const accepted = [`Bearer ${token}`, ...(basic ? [`Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`] : [])];
+        if (!accepted.includes(request.header('authorization') ?? '')) throw new Error('Authorization not detected!');
         return 'tenure';
       },
     }),

@@ -286,6 +286,9 @@ describe('a mover', () => {
     const removed = (await env.events(id)).filter((e) => e.kind === 'membership.removed');
     expect(removed.map((e) => e.system).sort()).toEqual(['ad', 'ldap', 'scim']);
     expect(removed.find((e) => e.system === 'scim')!.details.groups).toEqual(['Engineering']);
+    const groups = (await env.identity(id)).groups as { system: string; group: string; lifecycleRun: string | null }[];
+    expect(groups.filter((g) => g.system === 'scim')).toEqual([expect.objectContaining({ group: 'Sales', lifecycleRun: null })]);
+    expect(groups.filter((g) => g.system === 'ad').map((g) => g.group).sort()).toEqual([adGroup('All Staff'), adGroup('Sales Team')]);
   });
 });
 
@@ -305,6 +308,7 @@ describe('a leaver', () => {
     const dn = (await adUser(id))!.dn.toLowerCase();
     for (const group of ['All Staff', 'Sales Team']) expect(await adMembers(group)).not.toContain(dn);
     expect(scim.membersOf('Sales')).not.toContain(scim.byExternalId(id)[0]!.id);
+    expect((await env.identity(id)).groups).toEqual([]);
 
     // Retention is P30D here: a withdrawal of an already-terminated hire is not what deletes; use provision-now after a back-dated leave.
     await env.put(id, { ...record, asOf: new Date().toISOString(), hireDate: '2020-01-06', leaveDate: '2020-06-30' });
