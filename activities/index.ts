@@ -6,7 +6,7 @@ import type { Mailer } from './connectors/mailer';
 import type { WebhookSettings } from './connectors/signed-webhook';
 import { createHrWritebackActivities } from './hr-writeback';
 import { createIdentityStoreActivities } from './identity-store';
-import { createFanOutActivities } from './lifecycle-fanout';
+import { createFanOutActivities } from './identity-fanout';
 import { createLifecycleRunActivities } from './lifecycle-runs';
 import { createLifecycleTaskActivities } from './lifecycle-tasks';
 import { createProvisioningActivities } from './provisioning';

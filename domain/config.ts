@@ -88,6 +88,15 @@ const configSchema = z.strictObject({
       defaultLocale: z.string().min(2).default('en-GB'),
     })
     .prefault({}),
+  reconciliation: z
+    .strictObject({
+      /**
+       * How often every account is compared with its desired state and drift put right (an entry
+       * unlocked by a password reset, an attribute edited by hand); "off" never sweeps.
+       */
+      every: z.union([z.literal('off'), duration]).default('PT12H'),
+    })
+    .prefault({}),
   /** Provisioning targets; without any, the `ldap` settings make the one OpenLDAP target. */
   targets: z.array(targetSchema).optional(),
   /** Endpoints lifecycle tasks may call, each with the secret that signs the calls both ways. */
@@ -132,6 +141,7 @@ export const environmentOverrides = {
   TENURE_LDAP_BASE_DN: 'ldap.baseDn',
   TENURE_LDAP_PEOPLE_DN: 'ldap.peopleDn',
   TENURE_LDAP_GROUPS_DN: 'ldap.groupsDn',
+  TENURE_RECONCILE_EVERY: 'reconciliation.every',
   TENURE_HR_WRITEBACK_URL: 'hrWriteback.url',
   TENURE_HR_WRITEBACK_SECRET: 'hrWriteback.secret',
   TENURE_LIFECYCLE_WORKFLOWS_DIR: 'lifecycle.workflowsDir',

@@ -5,6 +5,7 @@ import { createDb } from '../db/client';
 import { ConfigError, loadConfig } from '../domain/config';
 import { createTenureWorker } from './create-worker';
 import { activityDeps } from './deps';
+import { ensureReconcileSchedule } from './reconcile-schedule';
 
 // The worker process: runs identity workflows, lifecycle runs and their activities. Start as many as you like.
 
@@ -23,6 +24,12 @@ const clientConnection = await Connection.connect({ address: config.temporal.add
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 const { deps, close: closeDeps } = activityDeps(config, db, temporal);
 const worker = await createTenureWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps });
+try {
+  await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, every: config.reconciliation.every });
+} catch (error) {
+  // Provisioning does not depend on the sweep; the next worker to start tries again.
+  console.error(`[worker] could not set up the drift sweep schedule: ${(error as Error).message.split('\n')[0]}`);
+}
 console.log(`[worker] polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
 await worker.run();
 await closeDeps();

@@ -39,6 +39,7 @@ import {
   lifecycleWorkflowSearchAttribute,
   managerAccountChangedSignal,
   provisionNowUpdate,
+  reconcileSignal,
   targetResumedSignal,
   runLifecycleWorkflowSignal,
   type GroupMembershipChange,
@@ -117,6 +118,10 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
   setHandler(targetResumedSignal, () => {
     targetResumed = true;
   });
+  let reconcileAsked = false;
+  setHandler(reconcileSignal, () => {
+    reconcileAsked = true;
+  });
 
   // The configured targets, asked once per run: they change only with the worker's configuration.
   let knownTargets: string[] | undefined;
@@ -169,10 +174,13 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
       targetResumed = false;
       if (s.accounts !== 'none') s.attributesStale = true;
     }
-    const forced = provisionAsked > provisionDone;
+    const provisionNow = provisionAsked > provisionDone;
+    const sweep = reconcileAsked;
     const asked = provisionAsked;
+    reconcileAsked = false;
     await guard('provisioning', async () => {
-      lastOutcomes = await reconcile(s, cause, forced ? 'tenure:provision-now' : actor, targetNames, forced);
+      const by = provisionNow ? 'tenure:provision-now' : sweep ? 'tenure:reconcile' : actor;
+      lastOutcomes = await reconcile(s, cause, by, targetNames, provisionNow || sweep);
     });
     provisionDone = asked;
     await guard('starting lifecycle runs', () => startLifecycleRuns(s, triggers));
@@ -187,6 +195,7 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
         managerChanged ||
         targetResumed ||
         provisionAsked > provisionDone ||
+        reconcileAsked ||
         triggers.definitionsChanged ||
         triggers.onDemand.length > 0 ||
         triggers.groupChanges.length > 0,

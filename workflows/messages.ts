@@ -75,6 +75,9 @@ export interface ProvisionNowResult {
   lastError?: string;
 }
 
+/** The periodic sweep: compare every account with its desired state and put drift right. */
+export const reconcileSignal = defineSignal<[]>('reconcile');
+
 /** A paused target is back: bring this person's accounts on it up to date. */
 export const targetResumedSignal = defineSignal<[]>('targetResumed');
 

@@ -128,6 +128,12 @@ describe('loadConfig: environment', () => {
     expect(config.ldap).toMatchObject({ peopleDn: 'ou=staff,dc=acme,dc=org', groupsDn: 'ou=teams,dc=acme,dc=org' });
   });
 
+  it('sweeps for drift every 12 hours unless told otherwise, and "off" turns it off', () => {
+    expect(loadConfig({}).reconciliation.every).toBe('PT12H');
+    expect(loadConfig({ TENURE_RECONCILE_EVERY: 'off' }).reconciliation.every).toBe('off');
+    expect(() => loadConfig({ TENURE_RECONCILE_EVERY: 'hourly' })).toThrow(/reconciliation\.every/);
+  });
+
   it('puts every documented variable at its setting', () => {
     const samples: Record<keyof typeof environmentOverrides, [string, unknown]> = {
       TENURE_MODE: ['development', 'development'],
@@ -154,6 +160,7 @@ describe('loadConfig: environment', () => {
       TENURE_LDAP_BASE_DN: ['dc=acme,dc=org', 'dc=acme,dc=org'],
       TENURE_LDAP_PEOPLE_DN: ['ou=staff,dc=acme,dc=org', 'ou=staff,dc=acme,dc=org'],
       TENURE_LDAP_GROUPS_DN: ['ou=teams,dc=acme,dc=org', 'ou=teams,dc=acme,dc=org'],
+      TENURE_RECONCILE_EVERY: ['PT4H', 'PT4H'],
       TENURE_HR_WRITEBACK_URL: ['https://hr.acme.org/hook', 'https://hr.acme.org/hook'],
       TENURE_HR_WRITEBACK_SECRET: ['hook-secret', 'hook-secret'],
       TENURE_LIFECYCLE_WORKFLOWS_DIR: ['/etc/tenure/workflows', '/etc/tenure/workflows'],
