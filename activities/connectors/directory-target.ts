@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Attribute, Change, type Client, type Entry } from 'ldapts';
 import type { AttributeValue } from '../../domain/targets';
 import { escapeDnValue, escapeFilterValue } from './ldap-escape';
+import { addGroupMember, entryValues, isGroupMember, memberAttributeOf, removeFromAllGroups, removeGroupMember, type MemberAttribute } from './ldap-groups';
 import { LdapPool, resultCode, type LdapPoolSettings } from './ldap-pool';
 import { TargetRefusedError, type GroupChanges, type RemoteAccount, type TargetConnector } from './target-connector';
 
@@ -25,14 +26,6 @@ const permanentLock = '000001010000Z';
 const lockAttribute = 'pwdAccountLockedTime';
 const accountDisabled = 0x2;
 const normalAccount = 0x200;
-const placeholderMember = 'cn=empty-membership-placeholder';
-
-function values(entry: Entry, name: string): string[] {
-  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
-  const raw = key === undefined ? undefined : entry[key];
-  if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
-}
 
 /** A password AD accepts (length, four character classes); set once and never kept. */
 function randomPassword(): string {
@@ -68,12 +61,12 @@ export class DirectoryTarget implements TargetConnector {
   private toAccount(entry: Entry): RemoteAccount {
     const attributes: Record<string, AttributeValue | undefined> = {};
     for (const name of this.settings.managedAttributes) {
-      const list = values(entry, name);
+      const list = entryValues(entry, name);
       attributes[name] = list.length === 0 ? undefined : list.length === 1 ? list[0] : list;
     }
     const enabled = this.isAd
-      ? (Number(values(entry, 'userAccountControl')[0] ?? normalAccount) & accountDisabled) === 0
-      : values(entry, lockAttribute).length === 0;
+      ? (Number(entryValues(entry, 'userAccountControl')[0] ?? normalAccount) & accountDisabled) === 0
+      : entryValues(entry, lockAttribute).length === 0;
     return { id: entry.dn, attributes, enabled };
   }
 
@@ -91,7 +84,7 @@ export class DirectoryTarget implements TargetConnector {
     return this.pool.session(async (client) => {
       const entries = await this.search(client, `(${this.settings.anchorAttribute}=${escapeFilterValue(anchor)})`);
       // Anchors match without regard to case in the directory; ours do not.
-      const entry = entries.find((e) => values(e, this.settings.anchorAttribute).includes(anchor));
+      const entry = entries.find((e) => entryValues(e, this.settings.anchorAttribute).includes(anchor));
       return entry ? this.toAccount(entry) : undefined;
     });
   }
@@ -122,7 +115,7 @@ export class DirectoryTarget implements TargetConnector {
           if (code !== 68) throw error;
           // Already there: ours from an earlier attempt, or someone else's entry under that name.
           const existing = await this.entryAt(client, dn);
-          if (existing && values(existing, this.settings.anchorAttribute).includes(anchor)) return this.finishCreate(client, existing, options.enabled);
+          if (existing && entryValues(existing, this.settings.anchorAttribute).includes(anchor)) return this.finishCreate(client, existing, options.enabled);
           // No entry has this DN: AD refused a value that must be unique across the domain.
           if (!existing) {
             throw new TargetRefusedError(`the directory refused ${dn}: a value that must be unique (sAMAccountName, userPrincipalName) is already used`, 'not-unique');
@@ -212,12 +205,12 @@ export class DirectoryTarget implements TargetConnector {
       if (!entry) throw new TargetRefusedError(`${account.id} is gone`, 'no-account');
       if (this.isAd) {
         // Other userAccountControl bits (password never expires, smart card …) stay as they are.
-        const uac = Number(values(entry, 'userAccountControl')[0] ?? normalAccount);
+        const uac = Number(entryValues(entry, 'userAccountControl')[0] ?? normalAccount);
         const next = enabled ? uac & ~accountDisabled : uac | accountDisabled;
         if (next !== uac) await this.writeUac(client, account.id, next);
         return;
       }
-      const locked = values(entry, lockAttribute).length > 0;
+      const locked = entryValues(entry, lockAttribute).length > 0;
       if (locked === !enabled) return;
       await client.modify(
         account.id,
@@ -229,21 +222,9 @@ export class DirectoryTarget implements TargetConnector {
   }
 
   async removeMemberships(account: RemoteAccount): Promise<string[]> {
-    return this.pool.session(async (client) => {
-      const escaped = escapeFilterValue(account.id);
-      const { searchEntries } = await client.search(this.settings.baseDn, {
-        scope: 'sub',
-        filter: `(|(member=${escaped})(uniqueMember=${escaped}))`,
-        attributes: ['member', 'uniqueMember'],
-        paged: { pageSize: 500 },
-      });
-      for (const group of searchEntries) {
-        for (const type of ['member', 'uniqueMember']) {
-          if (values(group, type).length > 0) await this.removeMember(client, group.dn, type, account.id);
-        }
-      }
-      return searchEntries.map((group) => group.dn);
-    });
+    // posixGroup lists people by uid, which OpenLDAP targets map; AD has no such groups.
+    const uid = this.isAd ? undefined : account.attributes.uid;
+    return this.pool.session((client) => removeFromAllGroups(client, this.isAd ? this.domainDn : this.settings.baseDn, account.id, typeof uid === 'string' ? uid : undefined));
   }
 
   async syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges> {
@@ -251,15 +232,13 @@ export class DirectoryTarget implements TargetConnector {
     const changes: GroupChanges = { added: [], removed: [] };
     await this.pool.session(async (client) => {
       for (const groupDn of managed) {
-        const group = await this.groupAt(client, groupDn);
-        // Asked of the directory, not read off the member list: a group may hold many thousands.
-        const { searchEntries: hit } = await client.search(groupDn, { scope: 'base', filter: `(${group.memberAttribute}=${escapeFilterValue(account.id)})`, attributes: ['1.1'] });
-        const isMember = hit.length > 0;
+        const attribute = await this.memberAttributeAt(client, groupDn);
+        const isMember = await isGroupMember(client, groupDn, attribute, account.id);
         if (want.has(groupDn.toLowerCase()) && !isMember) {
-          await this.addMember(client, groupDn, group.memberAttribute, account.id);
+          await addGroupMember(client, groupDn, attribute, account.id, { activeDirectory: this.isAd });
           changes.added.push(groupDn);
         } else if (!want.has(groupDn.toLowerCase()) && isMember) {
-          await this.removeMember(client, groupDn, group.memberAttribute, account.id);
+          await removeGroupMember(client, groupDn, attribute, account.id);
           changes.removed.push(groupDn);
         }
       }
@@ -267,40 +246,12 @@ export class DirectoryTarget implements TargetConnector {
     return changes;
   }
 
-  /** A managed group and the attribute that holds its members (member, or uniqueMember on groupOfUniqueNames). */
-  private async groupAt(client: Client, dn: string): Promise<{ memberAttribute: 'member' | 'uniqueMember' }> {
-    const entry = await this.entryAt(client, dn, ['objectClass']);
-    if (!entry) throw new TargetRefusedError(`the group ${dn} does not exist`, 'missing-group');
-    const classes = values(entry, 'objectClass').map((c) => c.toLowerCase());
-    if (classes.includes('groupofuniquenames')) return { memberAttribute: 'uniqueMember' };
-    if (classes.includes('groupofnames') || classes.includes('group')) return { memberAttribute: 'member' };
-    throw new TargetRefusedError(`${dn} is not a group Tenure can manage (groupOfNames, groupOfUniqueNames or an AD group)`, 'not-a-group');
-  }
-
-  private async addMember(client: Client, groupDn: string, type: string, member: string): Promise<void> {
-    try {
-      await client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type, values: [member] }) }));
-    } catch (error) {
-      // 20 (OpenLDAP) and 68 (AD): a repeated step finds the member already there.
-      if (resultCode(error) !== 20 && resultCode(error) !== 68) throw error;
-    }
-    try {
-      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [placeholderMember] }) }));
-    } catch (error) {
-      if (resultCode(error) !== 16 && resultCode(error) !== 53) throw error;
-    }
-  }
-
-  private async removeMember(client: Client, groupDn: string, type: string, member: string): Promise<void> {
-    try {
-      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [member] }) }));
-    } catch (error) {
-      const code = resultCode(error);
-      if (code === 16) return;
-      if (code !== 65) throw error;
-      // groupOfNames needs one member: the last person out leaves a placeholder behind.
-      await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
-    }
+  private async memberAttributeAt(client: Client, groupDn: string): Promise<MemberAttribute> {
+    const entry = await this.entryAt(client, groupDn, ['objectClass']);
+    if (!entry) throw new TargetRefusedError(`the group ${groupDn} does not exist`, 'missing-group');
+    const attribute = memberAttributeOf(entry);
+    if (!attribute) throw new TargetRefusedError(`${groupDn} is not a group Tenure can manage (groupOfNames, groupOfUniqueNames or an AD group)`, 'not-a-group');
+    return attribute;
   }
 
   async remove(account: RemoteAccount): Promise<void> {
@@ -321,7 +272,7 @@ export class DirectoryTarget implements TargetConnector {
       const filter = `(${attribute}=${escapeFilterValue(value)})`;
       // Uniqueness is domain-wide in AD, not only below this target's base.
       const entries = await this.search(client, implicit ? `(|${filter}${implicit})` : filter, this.isAd ? this.domainDn : this.settings.baseDn);
-      return entries.every((e) => values(e, this.settings.anchorAttribute).includes(anchor));
+      return entries.every((e) => entryValues(e, this.settings.anchorAttribute).includes(anchor));
     });
   }
 

@@ -1,5 +1,6 @@
-import { Attribute, Change, type Client, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
 import { escapeFilterValue } from './ldap-escape';
+import { addGroupMember, entryValues, memberAttributeOf, removeFromAllGroups, removeGroupMember, type MemberAttribute } from './ldap-groups';
 import { LdapPool, resultCode } from './ldap-pool';
 
 // The OpenLDAP directory's groups, for lifecycle tasks (add to, remove from groups), and the
@@ -17,19 +18,10 @@ export interface LdapSettings {
 export interface LdapGroup {
   dn: string;
   name: string;
-  memberAttribute: 'member' | 'uniqueMember';
+  memberAttribute: MemberAttribute;
 }
 
 const lockAttribute = 'pwdAccountLockedTime';
-const placeholderMember = 'cn=empty-membership-placeholder';
-
-function values(entry: Entry, name: string): string[] {
-  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
-  const raw = key === undefined ? undefined : entry[key];
-  if (raw === undefined) return [];
-  const list = Array.isArray(raw) ? raw : [raw];
-  return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
-}
 
 export class LdapDirectory {
   private readonly pool: LdapPool;
@@ -54,45 +46,14 @@ export class LdapDirectory {
         attributes: ['*', lockAttribute],
       });
       // employeeNumber matches without regard to case; Tenure's ids do not.
-      return searchEntries.find((entry) => values(entry, 'employeeNumber').includes(employeeId));
+      return searchEntries.find((entry) => entryValues(entry, 'employeeNumber').includes(employeeId));
     };
     return client ? run(client) : this.session(run);
   }
 
-  /**
-   * Removes the person from every group under the base — by DN (groupOfNames,
-   * groupOfUniqueNames) and by uid (posixGroup memberUid); answers the groups it left.
-   */
+  /** Removes the person from every group under the base, by DN and (given the uid) by memberUid; answers the groups left. */
   async removeMemberships(dn: string, client?: Client, uid?: string): Promise<string[]> {
-    const run = async (c: Client) => {
-      const escaped = escapeFilterValue(dn);
-      const byUid = uid ? `(memberUid=${escapeFilterValue(uid)})` : '';
-      const { searchEntries } = await c.search(this.settings.baseDn, {
-        scope: 'sub',
-        filter: `(|(member=${escaped})(uniqueMember=${escaped})${byUid})`,
-        attributes: ['member', 'uniqueMember', 'memberUid'],
-      });
-      for (const group of searchEntries) {
-        // The directory compares DNs by meaning, so our spelling of the DN finds its own.
-        if (values(group, 'member').length > 0) await this.removeMember(c, group.dn, 'member', dn);
-        if (values(group, 'uniqueMember').length > 0) await this.removeMember(c, group.dn, 'uniqueMember', dn);
-        if (uid && values(group, 'memberUid').includes(uid)) await this.removeMember(c, group.dn, 'memberUid', uid);
-      }
-      return searchEntries.map((group) => group.dn);
-    };
-    return client ? run(client) : this.session(run);
-  }
-
-  private async removeMember(client: Client, groupDn: string, type: 'member' | 'uniqueMember' | 'memberUid', dn: string): Promise<void> {
-    try {
-      await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type, values: [dn] }) }));
-    } catch (error) {
-      const code = resultCode(error);
-      if (code === 16) return; // no such value: already removed by an earlier attempt
-      if (code !== 65 || type === 'memberUid') throw error;
-      // groupOfNames needs one member: the last person out leaves a placeholder behind.
-      await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [placeholderMember] }) }));
-    }
+    return client ? removeFromAllGroups(client, this.settings.baseDn, dn, uid) : this.session((c) => removeFromAllGroups(c, this.settings.baseDn, dn, uid));
   }
 
   /** Finds a group by its cn under the groups container, or by its full DN. */
@@ -111,28 +72,15 @@ export class LdapDirectory {
       }
       const entry = entries[0];
       if (!entry) return undefined;
-      const classes = values(entry, 'objectClass').map((c) => c.toLowerCase());
-      return { dn: entry.dn, name: values(entry, 'cn')[0] ?? nameOrDn, memberAttribute: classes.includes('groupofuniquenames') ? 'uniqueMember' : 'member' };
+      return { dn: entry.dn, name: entryValues(entry, 'cn')[0] ?? nameOrDn, memberAttribute: memberAttributeOf(entry) ?? 'member' };
     });
   }
 
-  /** Adds a member; one already there counts as added, and a placeholder left by the last leaver goes. */
   async addMember(group: LdapGroup, memberDn: string): Promise<void> {
-    await this.session(async (client) => {
-      try {
-        await client.modify(group.dn, new Change({ operation: 'add', modification: new Attribute({ type: group.memberAttribute, values: [memberDn] }) }));
-      } catch (error) {
-        if (resultCode(error) !== 20) throw error; // attributeOrValueExists
-      }
-      try {
-        await client.modify(group.dn, new Change({ operation: 'delete', modification: new Attribute({ type: group.memberAttribute, values: [placeholderMember] }) }));
-      } catch (error) {
-        if (resultCode(error) !== 16) throw error; // no placeholder there
-      }
-    });
+    await this.session((client) => addGroupMember(client, group.dn, group.memberAttribute, memberDn));
   }
 
   async removeMemberFrom(group: LdapGroup, memberDn: string): Promise<void> {
-    await this.session((client) => this.removeMember(client, group.dn, group.memberAttribute, memberDn));
+    await this.session((client) => removeGroupMember(client, group.dn, group.memberAttribute, memberDn));
   }
 }

@@ -72,7 +72,7 @@ it('a username is reserved in PostgreSQL for one person only', async () => {
   });
 });
 
-it('a leaver whose DN needs escaping leaves groupOfNames and groupOfUniqueNames groups', async () => {
+it('a leaver whose DN needs escaping leaves groupOfNames, groupOfUniqueNames and posixGroup groups', async () => {
   const id = newEmployeeId();
   const record = workerRecord({ givenName: 'Ólafur', familyName: 'Þórsson' });
   await env.put(id, record);
@@ -82,6 +82,9 @@ it('a leaver whose DN needs escaping leaves groupOfNames and groupOfUniqueNames 
   const unique = `cn=unique-${id},ou=groups,${env.ldapBase}`;
   await env.admin.add(names, { objectClass: ['top', 'groupOfNames'], cn: `names-${id}`, member: [dn, `uid=someone,${peopleDn}`] });
   await env.admin.add(unique, { objectClass: ['top', 'groupOfUniqueNames'], cn: `unique-${id}`, uniqueMember: [dn] });
+  const posix = `cn=posix-${id},ou=groups,${env.ldapBase}`;
+  const { username } = await env.identity(id);
+  await env.admin.add(posix, { objectClass: ['top', 'posixGroup'], cn: `posix-${id}`, gidNumber: '5001', memberUid: [username, 'someone'] });
 
   await env.put(id, { ...record, asOf: new Date().toISOString(), leaveDate: new Date(Date.now() + 500).toISOString() });
   await waitFor(async () => (await env.identity(id))?.state === 'terminated', { what: 'terminated' });
@@ -92,6 +95,7 @@ it('a leaver whose DN needs escaping leaves groupOfNames and groupOfUniqueNames 
   };
   expect(await memberOf(names, 'member')).toHaveLength(1);
   expect(await memberOf(unique, 'uniqueMember')).toEqual(['cn=empty-membership-placeholder']);
+  expect(await memberOf(posix, 'memberUid')).toEqual(['someone']);
   const { searchEntries } = await env.admin.search(env.ldapBase, { filter: `(|(member=${escapeFilterValue(dn)})(uniqueMember=${escapeFilterValue(dn)}))` });
   expect(searchEntries).toEqual([]);
 });
