@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import type { UsernamePolicy } from '../domain/username';
-import type { LdapDirectory } from './connectors/ldap';
 import type { Mailer } from './connectors/mailer';
 import type { WebhookSettings } from './connectors/signed-webhook';
 import { createHrWritebackActivities } from './hr-writeback';
@@ -15,7 +14,6 @@ import type { CompiledTarget } from '../domain/targets';
 
 export interface ActivityDeps {
   db: Db;
-  ldap: LdapDirectory;
   mailer: Mailer;
   temporal: Client;
   usernamePolicy: UsernamePolicy;

@@ -4,24 +4,23 @@ import type { Db } from '../db/client';
 import { hashPass, savePass } from '../db/queries/access-passes';
 import { appendAuditEvents } from '../db/queries/audit';
 import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
-import { findIdentity, findLiveAccount, type IdentityRow } from '../db/queries/identities';
+import { findIdentity, type IdentityRow } from '../db/queries/identities';
 import { findTaskRun } from '../db/queries/lifecycle-runs';
 import type { MailTemplate, TaskType } from '../domain/lifecycle-workflows';
 import { mailRecipients } from '../domain/lifecycle-workflows';
 import { defaultTemplates, formatDate, renderTemplate } from '../domain/mail-templates';
 import type { CompiledTarget } from '../domain/targets';
-import type { LdapDirectory, LdapGroup } from './connectors/ldap';
 import { MailRejectedError, type Mailer } from './connectors/mailer';
 import { postWebhook, WebhookError } from './connectors/signed-webhook';
+import { TargetRefusedError, type TargetConnector } from './connectors/target-connector';
 
 // What lifecycle tasks do. Each is safe to repeat: mail and passes are sent once per run and
 // task, group and account changes converge.
 
 export interface LifecycleTaskDeps {
   db: Db;
-  /** The OpenLDAP directory whose groups lifecycle tasks manage. */
-  ldap: LdapDirectory;
   targets: CompiledTarget[];
+  connectors: Map<string, TargetConnector>;
   mailer: Mailer;
   mail: { organizationName: string; defaultLocale: string };
   extensions: Record<string, { url: string; secret: string }>;
@@ -49,9 +48,10 @@ export function generatePass(): string {
 
 
 export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
-  const { db, ldap, mailer } = deps;
-  // Group tasks act on the person's account in the first OpenLDAP target.
-  const groupSystem = deps.targets.find((t) => t.config.type === 'ldap')?.config.name ?? 'ldap';
+  const { db, mailer } = deps;
+  // Group tasks without a target act on the first OpenLDAP target, else the first with groups.
+  const withGroups = deps.targets.filter((t) => t.config.type !== 'sql');
+  const defaultGroupTarget = (withGroups.find((t) => t.config.type === 'ldap') ?? withGroups[0])?.config.name;
 
   async function person(employeeId: string): Promise<IdentityRow> {
     const identity = await findIdentity(db, employeeId);
@@ -117,25 +117,26 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
     return task?.output?.messageId ? task.output : undefined;
   }
 
-  async function ldapDn(employeeId: string): Promise<string> {
-    const account = await findLiveAccount(db, employeeId, groupSystem);
-    if (!account) throw permanent('NoAccount', `${employeeId} has no directory account`);
-    return account.externalId;
+  function groupTarget(name: string | undefined): { system: string; connector: TargetConnector } {
+    const system = name ?? defaultGroupTarget;
+    const connector = system === undefined || !withGroups.some((t) => t.config.name === system) ? undefined : deps.connectors.get(system);
+    if (!system || !connector) throw permanent('UnknownTarget', name ? `no target "${name}" with groups is configured` : 'no target with groups is configured');
+    return { system, connector };
   }
 
-  async function resolveGroups(names: string[]): Promise<LdapGroup[]> {
-    const groups: LdapGroup[] = [];
+  async function resolveGroups(system: string, connector: TargetConnector, names: string[]): Promise<{ key: string; name: string }[]> {
+    const groups: { key: string; name: string }[] = [];
     for (const name of names) {
-      const group = await ldap.findGroup(name);
-      if (!group) throw permanent('UnknownGroup', `no group "${name}" in the directory`);
+      const group = await connector.findGroup(name);
+      if (!group) throw permanent('UnknownGroup', `no group "${name}" on ${system}`);
       groups.push(group);
     }
     return groups;
   }
 
-  const audit = (context: TaskContext, kind: string, summary: string, details: Record<string, unknown>) =>
+  const audit = (context: TaskContext, system: string, kind: string, summary: string, details: Record<string, unknown>) =>
     appendAuditEvents(db, [
-      { employeeId: context.employeeId, kind, actor: `lifecycle:${context.runId}`, system: groupSystem, summary, details, workflowId: context.runId, idempotencyKey: `${context.runId}:${context.taskId}:${kind}` },
+      { employeeId: context.employeeId, kind, actor: `lifecycle:${context.runId}`, system, summary, details, workflowId: context.runId, idempotencyKey: `${context.runId}:${context.taskId}:${kind}` },
     ]);
 
   return {
@@ -173,31 +174,41 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       return { messageId, to, expiresAt: expiresAt.toISOString(), oneTime: input.oneTime };
     },
 
-    /** Adds or removes the person's directory account to or from groups, mirrored in the identity store. */
-    async changeGroupMemberships(input: TaskContext & { add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
-      const dn = await ldapDn(input.employeeId);
-      const added: string[] = [];
-      const removed: string[] = [];
-      for (const group of await resolveGroups(input.add ?? [])) {
-        await ldap.addMember(group, dn);
-        await recordMemberships(db, [{ employeeId: input.employeeId, system: groupSystem, groupDn: group.dn, groupName: group.name, addedByRun: input.runId }]);
-        added.push(group.name);
-      }
-      if (input.removeAll) {
-        const left = await ldap.removeMemberships(dn);
-        await forgetMemberships(db, input.employeeId, groupSystem);
-        removed.push(...left);
-      } else {
-        const groups = await resolveGroups(input.remove ?? []);
-        for (const group of groups) {
-          await ldap.removeMemberFrom(group, dn);
-          removed.push(group.name);
+    /**
+     * Adds or removes the person's account on a target (by default the first OpenLDAP one) to or
+     * from groups, mirrored in the identity store. Every requested group is reported, also one
+     * an earlier attempt already changed, so group-change triggers never miss it.
+     */
+    async changeGroupMemberships(input: TaskContext & { target?: string; add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
+      const { system, connector } = groupTarget(input.target);
+      try {
+        const account = await connector.find(input.employeeId);
+        if (!account) throw permanent('NoAccount', `${input.employeeId} has no account on ${system}`);
+        const add = await resolveGroups(system, connector, input.add ?? []);
+        if (add.length > 0) {
+          const keys = add.map((g) => g.key);
+          await connector.syncGroups(account, keys, keys);
+          await recordMemberships(db, add.map((g) => ({ employeeId: input.employeeId, system, groupDn: g.key, groupName: g.name, addedByRun: input.runId })));
         }
-        await forgetMemberships(db, input.employeeId, groupSystem, groups.map((g) => g.dn));
+        let removed: string[];
+        if (input.removeAll) {
+          removed = await connector.removeMemberships(account);
+          await forgetMemberships(db, input.employeeId, system);
+        } else {
+          const groups = await resolveGroups(system, connector, input.remove ?? []);
+          if (groups.length > 0) await connector.syncGroups(account, [], groups.map((g) => g.key));
+          await forgetMemberships(db, input.employeeId, system, groups.map((g) => g.key));
+          removed = groups.map((g) => g.name);
+        }
+        const added = add.map((g) => g.name);
+        if (added.length > 0) await audit(input, system, 'membership.added', `added ${account.id} to ${added.join(', ')}`, { id: account.id, groups: added });
+        if (removed.length > 0) await audit(input, system, 'membership.removed', `removed ${account.id} from ${removed.length} group(s)`, { id: account.id, groups: removed });
+        return { added, removed };
+      } catch (error) {
+        // Facts about the target (an ambiguous name, a refusal) fail the task; outages retry.
+        if (error instanceof TargetRefusedError) throw permanent('GroupChangeRefused', `${system}: ${error.message}`);
+        throw error;
       }
-      if (added.length > 0) await audit(input, 'membership.added', `added ${dn} to ${added.join(', ')}`, { dn, groups: added });
-      if (removed.length > 0) await audit(input, 'membership.removed', `removed ${dn} from ${removed.length} group(s)`, { dn, groups: removed });
-      return { added, removed };
     },
 
     /** Calls a configured endpoint with a signed payload; launch-and-wait gives it a signed way back. */

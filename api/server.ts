@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client';
-import { ConfigError, loadConfig } from '../domain/config';
+import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/config';
 import { createApp, type Logger } from './app';
 import { startRelay } from './hr-inbox-relay';
 import { LifecycleFilesError, loadLifecycleWorkflowFiles } from './lifecycle-files';
@@ -32,7 +32,7 @@ const delivery = { client, taskQueue: config.temporal.taskQueue, timeoutMs: 2000
 
 if (config.lifecycle.workflowsDir) {
   try {
-    const changed = await loadLifecycleWorkflowFiles(db, config.lifecycle.workflowsDir, { extensions: Object.keys(config.customExtensions) });
+    const changed = await loadLifecycleWorkflowFiles(db, config.lifecycle.workflowsDir, lifecycleValidationContext(config));
     log.info(`lifecycle workflows from ${config.lifecycle.workflowsDir}: ${changed} new or changed`);
     if (changed > 0) await startLifecycleReplan(client, config.temporal.taskQueue, log);
   } catch (error) {

@@ -276,7 +276,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 /** The OpenLDAP target Tenure had before targets were configurable: inetOrgPerson under peopleDn. */
-export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassword: string; baseDn: string; peopleDn: string }): TargetConfig {
+export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassword: string; baseDn: string; peopleDn: string; groupsDn: string }): TargetConfig {
   return {
     type: 'ldap',
     name: 'ldap',
@@ -285,6 +285,7 @@ export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassw
     bindPassword: ldap.bindPassword,
     baseDn: ldap.baseDn,
     peopleDn: ldap.peopleDn,
+    groupsDn: ldap.groupsDn,
     tlsRejectUnauthorized: true,
     rdnAttribute: 'uid',
     anchorAttribute: 'employeeNumber',
@@ -305,5 +306,13 @@ export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassw
       { target: 'l', source: 'location', apply: 'always' },
       { target: 'manager', source: 'manager', apply: 'always' },
     ],
+  };
+}
+
+/** What lifecycle workflow definitions may refer to on this installation. */
+export function lifecycleValidationContext(config: Pick<TenureConfig, 'customExtensions' | 'targets'>): { extensions: string[]; groupTargets: string[] } {
+  return {
+    extensions: Object.keys(config.customExtensions),
+    groupTargets: config.targets.filter((t) => t.config.type !== 'sql').map((t) => t.config.name),
   };
 }

@@ -125,7 +125,9 @@ const templateSchema = z.strictObject({
 export type MailTemplate = z.output<typeof templateSchema>;
 
 const emailArgs = z.strictObject({ template: templateSchema.optional() }).prefault({});
-const groupArgs = z.strictObject({ groups: z.array(z.string().min(1)).min(1) });
+/** `target` names the provisioning target whose groups change; the first OpenLDAP target when absent. */
+const groupTarget = z.string().min(1).optional();
+const groupArgs = z.strictObject({ groups: z.array(z.string().min(1)).min(1), target: groupTarget });
 
 export const taskTypes = {
   'send-welcome-email': emailArgs,
@@ -146,7 +148,7 @@ export const taskTypes = {
   'delete-account': z.strictObject({}).prefault({}),
   'add-to-groups': groupArgs,
   'remove-from-groups': groupArgs,
-  'remove-from-all-groups': z.strictObject({}).prefault({}),
+  'remove-from-all-groups': z.strictObject({ target: groupTarget }).prefault({}),
   'run-custom-extension': z.strictObject({
     extension: z.string().min(1),
     mode: z.enum(['launch-and-continue', 'launch-and-wait']).default('launch-and-continue'),
@@ -230,6 +232,8 @@ export interface FieldProblem {
 export interface ValidationContext {
   /** Custom extensions configured on this installation. */
   extensions: readonly string[];
+  /** Targets with groups (not SQL) that group tasks may name; unchecked when absent. */
+  groupTargets?: readonly string[];
 }
 
 export type DefinitionResult = { ok: true; definition: LifecycleDefinition } | { ok: false; errors: FieldProblem[] };
@@ -286,6 +290,13 @@ function checkTask(task: { type: TaskType; args?: unknown }, index: number, cont
     if (template.locale && !supportedLocale(template.locale)) {
       errors.push({ path: `tasks.${index}.args.template.locale`, message: `unknown locale "${template.locale}"` });
     }
+  }
+  const target = data.target as string | undefined;
+  if (target !== undefined && context.groupTargets && !context.groupTargets.includes(target)) {
+    errors.push({
+      path: `tasks.${index}.args.target`,
+      message: `no target "${target}" with groups is configured${context.groupTargets.length ? ` (configured: ${context.groupTargets.join(', ')})` : ''}`,
+    });
   }
   if (task.type === 'run-custom-extension' && !context.extensions.includes(data.extension as string)) {
     errors.push({

@@ -89,6 +89,8 @@ export const targetSchema = z.discriminatedUnion('type', [
     rdnAttribute: z.string().regex(identifier).default('uid'),
     anchorAttribute: z.string().regex(identifier).default('employeeNumber'),
     objectClasses: z.array(z.string()).default(['top', 'person', 'organizationalPerson', 'inetOrgPerson']),
+    /** Where lifecycle group tasks look up groups given by name (cn); the base DN when absent. */
+    groupsDn: z.string().min(1).optional(),
   }),
   z.strictObject({
     type: z.literal('active-directory'),

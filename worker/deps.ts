@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities';
-import { LdapDirectory } from '../activities/connectors/ldap';
 import { Mailer } from '../activities/connectors/mailer';
 import { connectTargets } from '../activities/connectors/targets';
 import type { Db } from '../db/client';
@@ -8,12 +7,10 @@ import type { TenureConfig } from '../domain/config';
 
 /** The connectors and settings activities use, built from configuration; `close` releases them. */
 export function activityDeps(config: TenureConfig, db: Db, temporal: Client, overrides: Partial<ActivityDeps> = {}): { deps: ActivityDeps; close: () => Promise<void> } {
-  const ldap = overrides.ldap ?? new LdapDirectory(config.ldap);
   const mailer = overrides.mailer ?? new Mailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from });
   const connectors = overrides.connectors ?? connectTargets(config.targets);
   const deps: ActivityDeps = {
     db,
-    ldap,
     mailer,
     temporal,
     usernamePolicy: config.usernamePolicy,
@@ -32,7 +29,6 @@ export function activityDeps(config: TenureConfig, db: Db, temporal: Client, ove
     deps,
     close: async () => {
       mailer.close();
-      await ldap.close();
       await Promise.all([...connectors.values()].map((c) => c.close()));
     },
   };

@@ -89,6 +89,7 @@ export async function lifecycleRunWorkflow(input: RunInput): Promise<RunStatus> 
         const groups = args.groups as string[] | undefined;
         const result = await tasks.changeGroupMemberships({
           ...ctx,
+          target: args.target as string | undefined,
           add: task.type === 'add-to-groups' ? groups : undefined,
           remove: task.type === 'remove-from-groups' ? groups : undefined,
           removeAll: task.type === 'remove-from-all-groups',

@@ -20,6 +20,8 @@ export interface DirectoryTargetSettings extends LdapPoolSettings {
   objectClasses: string[];
   /** Attributes the mappings write; read back to compare. */
   managedAttributes: string[];
+  /** Where groups given by name are looked up; the base DN (the domain on AD) when absent. */
+  groupsDn?: string;
 }
 
 const permanentLock = '000001010000Z';
@@ -244,6 +246,26 @@ export class DirectoryTarget implements TargetConnector {
       }
     });
     return changes;
+  }
+
+  async findGroup(name: string): Promise<{ key: string; name: string } | undefined> {
+    const groupFilter = '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))';
+    const isDn = /^[A-Za-z][\w-]*=/.test(name) && name.includes(',');
+    const base = this.settings.groupsDn ?? (this.isAd ? this.domainDn : this.settings.baseDn);
+    return this.pool.session(async (client) => {
+      let entries: Entry[];
+      try {
+        ({ searchEntries: entries } = isDn
+          ? await client.search(name, { scope: 'base', filter: groupFilter, attributes: ['cn'] })
+          : await client.search(base, { scope: 'sub', filter: `(&${groupFilter}(cn=${escapeFilterValue(name)}))`, attributes: ['cn'], paged: { pageSize: 500 } }));
+      } catch (error) {
+        if (resultCode(error) === 32) return undefined;
+        throw error;
+      }
+      if (entries.length > 1) throw new TargetRefusedError(`more than one group is named "${name}" (${entries.map((e) => e.dn).join('; ')}): give its DN`, 'ambiguous-group');
+      const entry = entries[0];
+      return entry ? { key: entry.dn, name: entryValues(entry, 'cn')[0] ?? name } : undefined;
+    });
   }
 
   private async memberAttributeAt(client: Client, groupDn: string): Promise<MemberAttribute> {

@@ -183,6 +183,16 @@ export class ScimTarget implements TargetConnector {
     return changes;
   }
 
+  async findGroup(name: string): Promise<{ key: string; name: string } | undefined> {
+    try {
+      await this.groupNamed(name);
+      return { key: name, name };
+    } catch (error) {
+      if (error instanceof TargetRefusedError && error.code === 'missing-group') return undefined;
+      throw error;
+    }
+  }
+
   /** The id of the group with this displayName. */
   private async groupNamed(name: string): Promise<string> {
     const { status, json } = await this.call('GET', `/Groups?filter=${encodeURIComponent(`displayName eq ${scimString(name)}`)}&excludedAttributes=members`);

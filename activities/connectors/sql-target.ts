@@ -158,6 +158,10 @@ export class SqlTarget implements TargetConnector {
     return [];
   }
 
+  async findGroup(): Promise<undefined> {
+    return undefined;
+  }
+
   async syncGroups(_account: RemoteAccount, _wanted: string[], managed: string[]): Promise<GroupChanges> {
     // The configuration refuses groups on SQL targets; this guards a caller that skipped it.
     if (managed.length > 0) throw new TargetRefusedError('a SQL target has no groups', 'no-groups');

@@ -21,6 +21,8 @@ export interface TargetConnector {
   remove(account: RemoteAccount): Promise<void>;
   /** Takes the account out of every group it is in; answers the groups. */
   removeMemberships(account: RemoteAccount): Promise<string[]>;
+  /** A group by name (a cn or DN in a directory, a displayName in SCIM): its key for syncGroups and its name; undefined when there is none. */
+  findGroup(name: string): Promise<{ key: string; name: string } | undefined>;
   /** Makes the account a member of exactly the `wanted` ones among the `managed` groups; other groups are untouched. */
   syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges>;
   /** No account other than the anchor's holds this value in this attribute. */

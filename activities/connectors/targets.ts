@@ -25,6 +25,7 @@ function connectTarget({ config, mappings }: CompiledTarget): TargetConnector {
         anchorAttribute: config.anchorAttribute,
         objectClasses: config.objectClasses,
         managedAttributes,
+        groupsDn: config.groupsDn,
       });
     case 'active-directory':
       return new DirectoryTarget({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findIdentity } from '../../db/queries/identities';
 import { findDefinition, listDefinitions, listVersions, saveDefinition, setDefinitionEnabled, type StoredDefinition } from '../../db/queries/lifecycle-workflows';
+import { lifecycleValidationContext } from '../../domain/config';
 import { definitionIdSchema, lifecycleCategories, validateDefinition } from '../../domain/lifecycle-workflows';
 import { employeeIdSchema } from '../../domain/worker-record';
 import { identityWorkflowId, lifecycleRunWorkflowId, runLifecycleWorkflowSignal } from '../../workflows/messages';
@@ -125,7 +126,7 @@ const routes = {
 
 export function lifecycleWorkflowRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const context = { extensions: Object.keys(deps.config.customExtensions) };
+  const context = lifecycleValidationContext(deps.config);
 
   const replanEveryone = () => startLifecycleReplan(deps.temporal.client, deps.temporal.taskQueue, deps.log);
 

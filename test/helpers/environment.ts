@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
 import { inject } from 'vitest';
-import { escapeDnValue } from '../../activities/connectors/ldap-escape';
+import { escapeDnValue, escapeFilterValue } from '../../activities/connectors/ldap-escape';
 import { createApiKey } from '../../api/api-keys';
 import { createApp } from '../../api/app';
 import { createDb } from '../../db/client';
@@ -107,7 +107,6 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection });
   const { deps, close: closeDeps } = activityDeps(config, db, client, { hrWebhook: options.hrWebhook });
-  const directory = deps.ldap;
   let stopWorker = async () => {};
   if (options.worker !== false) {
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -152,7 +151,6 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     app,
     key,
     admin,
-    directory,
     ldapBase,
     peopleDn: config.ldap.peopleDn,
     taskQueue,
@@ -163,7 +161,15 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
       return status === 200 ? body : undefined;
     },
     events: async (employeeId: string) => (await request('GET', `/v1/identities/${employeeId}/events?limit=500`)).body.items as { kind: string; summary: string; actor: string; system: string | null; details: any }[],
-    entry: (employeeId: string): Promise<Entry | undefined> => directory.findByAnchor(employeeId),
+    /** The person's OpenLDAP entry (with its lock), found by the exact-case anchor. */
+    entry: async (employeeId: string): Promise<Entry | undefined> => {
+      const { searchEntries } = await admin.search(config.ldap.peopleDn, {
+        scope: 'sub',
+        filter: `(&(objectClass=inetOrgPerson)(employeeNumber=${escapeFilterValue(employeeId)}))`,
+        attributes: ['*', 'pwdAccountLockedTime'],
+      });
+      return searchEntries.find((entry) => [entry.employeeNumber].flat().map(String).includes(employeeId));
+    },
     async stop() {
       await stopWorker();
       await closeDeps();

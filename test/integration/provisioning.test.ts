@@ -126,6 +126,7 @@ beforeAll(async () => {
   scim = await startScimServer(scimToken);
   scim.addGroup('Engineering');
   scim.addGroup('Sales');
+  scim.addGroup('Projects');
   const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "tenure_app_${suffix}"`);
   await admin.end();
@@ -145,7 +146,7 @@ beforeAll(async () => {
   for (const ou of [adOu, `OU=Staff,${adOu}`, `OU=Engineering,${adOu}`, `OU=Sales,${adOu}`]) {
     await ad.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: ou.slice(3, ou.indexOf(',')) });
   }
-  for (const [name, account] of [['All Staff', 'all'], ['Engineering Team', 'eng'], ['Sales Team', 'sales']]) {
+  for (const [name, account] of [['All Staff', 'all'], ['Engineering Team', 'eng'], ['Sales Team', 'sales'], [`Joiners ${suffix}`, 'joiners']]) {
     await ad.add(adGroup(name!), { objectClass: ['top', 'group'], sAMAccountName: `${account}-${suffix}` });
   }
   env = await startTestEnvironment({ configFile });
@@ -317,6 +318,44 @@ describe('a leaver', () => {
     expect(scim.byExternalId(id)).toEqual([]);
     expect((await pgRow(id))?.deleted_at).toBeInstanceOf(Date);
     expect(await mariaRow(id)).toBeUndefined();
+  });
+});
+
+describe('lifecycle group tasks', () => {
+  it('add to groups on Active Directory (found by cn in the domain) and in a SCIM application', async () => {
+    const definition = {
+      id: `groups-${suffix}`,
+      name: 'Project onboarding',
+      category: 'joiner',
+      trigger: { type: 'on-demand' },
+      tasks: [
+        { id: 'ad', type: 'add-to-groups', args: { target: 'ad', groups: [`Joiners ${suffix}`] } },
+        { id: 'scim', type: 'add-to-groups', args: { target: 'scim', groups: ['Projects'] } },
+      ],
+    };
+    const saved = await env.request('POST', '/v1/lifecycle-workflows', definition);
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const refused = await env.request('POST', '/v1/lifecycle-workflows', { ...definition, id: `bad-${suffix}`, tasks: [{ type: 'add-to-groups', args: { target: 'app-postgres', groups: ['x'] } }] });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('no target \\"app-postgres\\" with groups is configured');
+
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'Gus', familyName: `Groups${suffix}`, department: 'Support' }));
+    await inState(id, 'active');
+    expect((await env.request('POST', `/v1/lifecycle-workflows/${definition.id}/run`, { employeeIds: [id] })).status).toBe(202);
+    const run = await waitFor(async () => {
+      const runs = (await env.request('GET', `/v1/lifecycle-runs?employeeId=${id}`)).body.items as any[];
+      return runs.find((r) => r.workflowId === definition.id && !['queued', 'in_progress'].includes(r.status));
+    }, { what: 'the finished run' });
+    expect(run.status).toBe('completed');
+
+    const dn = (await adUser(id))!.dn.toLowerCase();
+    expect(await adMembers(`Joiners ${suffix}`)).toContain(dn);
+    expect(scim.membersOf('Projects')).toContain(scim.byExternalId(id)[0]!.id);
+    const added = (await env.events(id)).filter((e) => e.kind === 'membership.added' && e.actor.startsWith('lifecycle:'));
+    expect(added.map((e) => [e.system, e.details.groups]).sort()).toEqual([['ad', [`Joiners ${suffix}`]], ['scim', ['Projects']]]);
+    const groups = (await env.identity(id)).groups as { system: string; group: string; lifecycleRun: string | null }[];
+    expect(groups.filter((g) => g.lifecycleRun !== null).map((g) => g.system).sort()).toEqual(['ad', 'scim']);
   });
 });
 

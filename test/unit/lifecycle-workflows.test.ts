@@ -401,6 +401,32 @@ describe('validateDefinition: custom extensions', () => {
   });
 });
 
+describe('validateDefinition: group task targets', () => {
+  const withTargets: ValidationContext = { ...context, groupTargets: ['ldap', 'ad', 'crm'] };
+
+  it('accepts group tasks on a target with groups, and without a target', () => {
+    const definition = valid(
+      input({
+        tasks: [
+          { type: 'add-to-groups', args: { groups: ['CN=VPN Users,OU=Groups,DC=corp,DC=example,DC=com'], target: 'ad' } },
+          { type: 'remove-from-groups', args: { groups: ['Sales Team'], target: 'crm' } },
+          { type: 'remove-from-all-groups', args: { target: 'ad' } },
+          { type: 'add-to-groups', args: { groups: ['all-staff'] } },
+        ],
+      }),
+      withTargets,
+    );
+    expect(definition.tasks.map((t) => t.args.target)).toEqual(['ad', 'crm', 'ad', undefined]);
+  });
+
+  it('refuses a target that is not configured or has no groups, and lists those that do', () => {
+    expect(problems(withTask({ type: 'add-to-groups', args: { groups: ['x'], target: 'payroll' } }), withTargets)).toEqual([
+      { path: 'tasks.0.args.target', message: 'no target "payroll" with groups is configured (configured: ldap, ad, crm)' },
+    ]);
+    expect(paths(withTask({ type: 'remove-from-all-groups', args: { target: 'AD' } }), withTargets)).toEqual(['tasks.0.args.target']);
+  });
+});
+
 describe('validateDefinition: durations', () => {
   it.each([
     ['catch-up P1M', input({ catchUp: 'P1M' }), 'catchUp'],
