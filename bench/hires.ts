@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { Client as LdapClient } from 'ldapts';
-import { accounts, identities } from '../db/schema';
+import { identities } from '../db/schema';
 import { startLocalStack } from '../scripts/local-stack';
+import { benchIds, postHires, waitUntilActive } from './hire-load';
 
 // Posts N immediate hires to a real stack (Temporal dev server, slapd, PostgreSQL, API and
 // worker processes) and prints how fast they became active with an enabled LDAP entry.
@@ -28,53 +29,11 @@ const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profil
 const stack = await startLocalStack({ workers: workerCount, workerNodeArgs: nodeArgs });
 const { api, key, db, slapd } = stack;
 
-async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-const ids = Array.from({ length: n }, (_, i) => `B${String(i).padStart(6, '0')}`);
-const sentAt = new Map<string, number>();
-const givenNames = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Tim'];
-const familyNames = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Smith', 'Hamilton', 'Berners-Lee'];
-let next = 0;
+const ids = benchIds(n);
 const started = Date.now();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      const id = ids[i]!;
-      if (rate) {
-        const due = started + (i * 1000) / rate;
-        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      }
-      const body = {
-        asOf: new Date().toISOString(),
-        givenName: givenNames[i % givenNames.length],
-        familyName: familyNames[Math.floor(i / givenNames.length) % familyNames.length],
-        employeeType: 'employee',
-        department: `Dept ${i % 12}`,
-        hireDate: '2026-01-05',
-      };
-      sentAt.set(id, Date.now());
-      const res = await fetch(`${api}/v1/workers/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      if (res.status !== 202) throw new Error(`${id}: ${res.status} ${await res.text()}`);
-    }
-  }),
-);
+const sentAt = await postHires({ api, key, ids, concurrency, rate });
 const accepted = Date.now();
-
-const enabledAt = new Map<string, number>();
-await until(async () => {
-  const rows = await db
-    .select({ employeeId: accounts.employeeId, updatedAt: accounts.updatedAt })
-    .from(accounts)
-    .innerJoin(identities, eq(identities.employeeId, accounts.employeeId))
-    .where(and(eq(accounts.enabled, true), isNull(accounts.deletedAt), eq(identities.state, 'active'), inArray(accounts.employeeId, ids)));
-  for (const row of rows) if (!enabledAt.has(row.employeeId)) enabledAt.set(row.employeeId, row.updatedAt.getTime());
-  return enabledAt.size >= n;
-}, 30 * 60_000, 'all hires active');
+const enabledAt = await waitUntilActive(db, ids);
 const finished = Math.max(...enabledAt.values());
 
 // Every hire must have its entry, enabled, in the directory.
