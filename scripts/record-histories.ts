@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { reconcileScheduleId } from '../worker/reconcile-schedule';
 import { startLocalStack } from './local-stack';
 import { startMailSink } from './mail-sink';
 import { freePort } from './ports';
@@ -82,6 +83,9 @@ try {
 
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
+  // A drift sweep: everyone with accounts (R-BOSS, R-REPORT) gets the reconcile signal.
+  await client.schedule.getHandle(reconcileScheduleId('tenure-lifecycle')).trigger();
+  await sleep(3000);
   mkdirSync(out, { recursive: true });
   // Wait for the lifecycle runs (the welcome at the rehire, the mover mail) to finish.
   let runs: { runId: string; status: string }[] = [];
@@ -96,7 +100,8 @@ try {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     // Binary protobuf: the exact bytes the server keeps, with no JSON conversion in between.
     writeFileSync(join(out, `${workflowId}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
-    console.log(`recorded ${workflowId} (${history.events?.length} events)`);
+    const signals = (history.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes?.signalName ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+    console.log(`recorded ${workflowId} (${history.events?.length} events; signals: ${[...new Set(signals)].join(', ') || 'none'})`);
   }
   await connection.close();
 } finally {
