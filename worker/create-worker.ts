@@ -17,17 +17,22 @@ export interface TenureWorkerOptions {
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
 }
 
+/** Honoured by Worker.create (it spreads options over its defaults) though not in its public type. */
+type WithIsolateTimeout = WorkerOptions & { isolateExecutionTimeout: string };
+
 export async function createTenureWorker(options: TenureWorkerOptions): Promise<Worker> {
-  return Worker.create({
+  const workerOptions: WithIsolateTimeout = {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     shutdownGraceTime: '10 seconds',
-    // A shared V8 context crashed the worker thread ("async hook stack has become corrupted")
-    // when a child workflow completed under Node 20; one context per workflow does not.
-    reuseV8Context: false,
+    // The deadlock detector stops an activation that runs this long. Stopping one (V8
+    // TerminateExecution inside a vm with async hooks) corrupts the thread's async hook stack and
+    // crashes the worker; on a loaded host the 5 s default fired on healthy activations.
+    isolateExecutionTimeout: '60 seconds',
     ...options.tuning,
-  });
+  };
+  return Worker.create(workerOptions);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
 import { inject } from 'vitest';
 import { escapeDnValue, escapeFilterValue } from '../../activities/connectors/ldap-escape';
@@ -108,9 +108,10 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
   const client = new Client({ connection });
   const { deps, close: closeDeps } = activityDeps(config, db, client, { hrWebhook: options.hrWebhook });
   let stopWorker = async () => {};
+  let worker: Worker | undefined;
   if (options.worker !== false) {
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    const worker = await createTenureWorker({
+    worker = await createTenureWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue,
@@ -119,7 +120,7 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     });
     const running = worker.run();
     stopWorker = async () => {
-      worker.shutdown();
+      worker!.shutdown();
       await running;
       await nativeConnection.close();
     };
@@ -151,6 +152,8 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     app,
     key,
     admin,
+    /** The in-process worker, when the environment started one. */
+    worker,
     ldapBase,
     peopleDn: config.ldap.peopleDn,
     taskQueue,

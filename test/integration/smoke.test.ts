@@ -22,3 +22,9 @@ it('an immediate hire becomes active with an enabled LDAP entry', async () => {
   expect(isLocked(entry!)).toBe(false);
   expect((await env.events(id)).map((e) => e.kind)).toEqual(['record.hire', 'account.created', 'state.changed']);
 });
+
+it('runs workflows in one shared V8 context whose deadlock detector allows 60 s, not 5', () => {
+  // A stopped activation crashes the worker thread (see worker/create-worker.ts); the SDK takes
+  // this option without declaring it, so an upgrade that drops it must fail here.
+  expect(env.worker!.options).toMatchObject({ isolateExecutionTimeoutMs: 60_000, reuseV8Context: true });
+});
