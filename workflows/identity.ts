@@ -196,9 +196,8 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
         targetResumed ||
         provisionAsked > provisionDone ||
         reconcileAsked ||
-        triggers.definitionsChanged ||
-        triggers.onDemand.length > 0 ||
-        triggers.groupChanges.length > 0,
+        // Lifecycle triggers wait for the first record: waking for them before it would spin.
+        (s.record !== undefined && (triggers.definitionsChanged || triggers.onDemand.length > 0 || triggers.groupChanges.length > 0)),
       wait,
     );
   }

@@ -70,6 +70,23 @@ describe('HR write-back', () => {
   });
 });
 
+describe('a workflow started before its first record', () => {
+  it('waits without spinning: it answers queries at once and takes the record when it comes', async () => {
+    const id = newEmployeeId();
+    const workflowId = identityWorkflowId(id);
+    await env.client.workflow.start<typeof identityWorkflow>('identityWorkflow', { workflowId, taskQueue: env.taskQueue, args: [{ employeeId: id }] });
+    // A first activation that never yields would hold the worker until the deadlock detector stops it.
+    const snapshot = await Promise.race([
+      env.client.workflow.getHandle(workflowId).query(identityStateQuery),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the workflow did not answer a query within 10 s')), 10_000)),
+    ]);
+    expect(snapshot).toMatchObject({ employeeId: id });
+    expect((await env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+    await env.put(id, workerRecord());
+    await active(id);
+  });
+});
+
 describe('continue-as-new', () => {
   it('carries the person, the schedule and queued records into the next run', async () => {
     const id = newEmployeeId();
