@@ -30,7 +30,7 @@ export async function createTenureWorker(options: TenureWorkerOptions): Promise<
     shutdownGraceTime: '10 seconds',
     // The deadlock detector stops an activation that runs this long. Stopping one (V8
     // TerminateExecution inside a vm with async hooks) corrupts the thread's async hook stack and
-    // crashes the worker; on a loaded host the 5 s default fired on healthy activations.
+    // crashes the worker, so a slow but healthy activation on a loaded host must not reach it.
     isolateExecutionTimeout: '60 seconds',
     ...options.tuning,
   };

@@ -263,7 +263,11 @@ async function reconcile(
   targetNames: () => Promise<string[]>,
   force = false,
 ): Promise<SyncOutcome[]> {
-  if (!s.record || !s.policy) return [];
+  if (!s.record || !s.policy) {
+    // Nothing to retry before the first record: a retry time left set would wake the loop every millisecond.
+    s.retryAt = undefined;
+    return [];
+  }
   const employment = { hireAt: s.record.hireAt, leaveAt: s.record.leaveAt };
   const plan: LifecyclePlan = planLifecycle(
     { employment, withdrawnAt: s.withdrawal?.at, previousLeaveAt: s.previousLeaveAt, accounts: s.accounts },
