@@ -176,8 +176,9 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
 
     /**
      * Adds or removes the person's account on a target (by default the first OpenLDAP one) to or
-     * from groups, mirrored in the identity store. Every requested group is reported, also one
-     * an earlier attempt already changed, so group-change triggers never miss it.
+     * from groups, mirrored in the identity store. Every group named in the task is reported, also
+     * one an earlier attempt already changed, so group-change triggers never miss it; "remove from
+     * all" reports the groups the account was still in.
      */
     async changeGroupMemberships(input: TaskContext & { target?: string; add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
       const { system, connector } = groupTarget(input.target);

@@ -174,25 +174,35 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     }
     const groups = input.stripMemberships ? await found.removeMemberships(account) : [];
     if (groups.length > 0) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${groups.length} group(s)`, { id: account.id, groups }));
-    // Rule-given groups follow the person's attributes: a mover leaves the old job's groups and joins the new one's.
-    const managed = input.stripMemberships ? [] : target.groups.map((g) => g.group);
-    const wanted = wantedGroups(target, context.attributes);
-    const ruled = managed.length > 0 ? await found.syncGroups(account, wanted, managed) : undefined;
-    if (ruled?.added.length) events.push(audit(input.cause, input.employeeId, name, 'membership.added', `added ${account.id} to ${ruled.added.join('; ')}`, { id: account.id, groups: ruled.added }));
-    if (ruled?.removed.length) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${ruled.removed.join('; ')}`, { id: account.id, groups: ruled.removed }));
-    if (status === 'unchanged' && (ruled?.added.length || ruled?.removed.length)) status = 'updated';
     const written = { ...(stored?.attributes ?? {}), ...flat(redact(sent)) };
     await db.transaction(async (tx) => {
       await saveLiveAccount(tx, { employeeId: input.employeeId, system: name, externalId: account.id, username: identity.username ?? input.employeeId, enabled, attributes: written });
       if (input.stripMemberships) await forgetMemberships(tx, input.employeeId, name);
-      if (ruled) {
-        // The whole wanted set, not only this call's changes: a retry after a crash finds nothing to change.
-        await forgetMemberships(tx, input.employeeId, name, managed.filter((group) => !wanted.includes(group)));
-        await recordMemberships(tx, wanted.map((group) => ({ employeeId: input.employeeId, system: name, groupDn: group, groupName: group })));
-      }
       await appendAuditEvents(tx, events);
     });
+    // After the account is on record: a missing or misnamed group fails this sync, not the account's bookkeeping.
+    const ruled = input.stripMemberships ? undefined : await syncRuleGroups(input, target, found, account, context);
+    if (status === 'unchanged' && (ruled?.added.length || ruled?.removed.length)) status = 'updated';
     return { target: name, status, accountId: account.id, enabled, sent: redact(sent), ...(ruled && { groups: ruled }) };
+  }
+
+  /** Rule-given groups follow the person's attributes: a mover leaves the old job's groups and joins the new one's. */
+  async function syncRuleGroups(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector, account: RemoteAccount, context: MappingContext): Promise<GroupChanges | undefined> {
+    const managed = target.groups.map((g) => g.group);
+    if (managed.length === 0) return undefined;
+    const name = target.config.name;
+    const wanted = wantedGroups(target, context.attributes);
+    const changes = await found.syncGroups(account, wanted, managed);
+    const events: AuditEntry[] = [];
+    if (changes.added.length) events.push(audit(input.cause, input.employeeId, name, 'membership.added', `added ${account.id} to ${changes.added.join('; ')}`, { id: account.id, groups: changes.added }));
+    if (changes.removed.length) events.push(audit(input.cause, input.employeeId, name, 'membership.removed', `removed ${account.id} from ${changes.removed.join('; ')}`, { id: account.id, groups: changes.removed }));
+    await db.transaction(async (tx) => {
+      // The whole wanted set, not only this call's changes: a retry after a crash finds nothing to change.
+      await forgetMemberships(tx, input.employeeId, name, managed.filter((group) => !wanted.includes(group)));
+      await recordMemberships(tx, wanted.map((group) => ({ employeeId: input.employeeId, system: name, groupDn: group, groupName: group })));
+      await appendAuditEvents(tx, events);
+    });
+    return changes;
   }
 
   return {

@@ -123,7 +123,8 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     reconcileAsked = true;
   });
 
-  // The configured targets, asked once per run: they change only with the worker's configuration.
+  // The configured targets, asked once per run and again at each sweep or provision-now, so a
+  // target added to (or removed from) the configuration reaches people whose workflow runs on.
   let knownTargets: string[] | undefined;
   const targetNames = async () => (knownTargets ??= await store.listTargets());
 
@@ -178,6 +179,7 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     const sweep = reconcileAsked;
     const asked = provisionAsked;
     reconcileAsked = false;
+    if (provisionNow || sweep) knownTargets = undefined;
     await guard('provisioning', async () => {
       const by = provisionNow ? 'tenure:provision-now' : sweep ? 'tenure:reconcile' : actor;
       lastOutcomes = await reconcile(s, cause, by, targetNames, provisionNow || sweep);

@@ -226,7 +226,9 @@ export class DirectoryTarget implements TargetConnector {
   async removeMemberships(account: RemoteAccount): Promise<string[]> {
     // posixGroup lists people by uid, which OpenLDAP targets map; AD has no such groups.
     const uid = this.isAd ? undefined : account.attributes.uid;
-    return this.pool.session((client) => removeFromAllGroups(client, this.isAd ? this.domainDn : this.settings.baseDn, account.id, typeof uid === 'string' ? uid : undefined));
+    return this.pool.session((client) =>
+      removeFromAllGroups(client, this.isAd ? this.domainDn : this.settings.baseDn, account.id, { uid: typeof uid === 'string' ? uid : undefined, activeDirectory: this.isAd }),
+    );
   }
 
   async syncGroups(account: RemoteAccount, wanted: string[], managed: string[]): Promise<GroupChanges> {
@@ -240,7 +242,7 @@ export class DirectoryTarget implements TargetConnector {
           await addGroupMember(client, groupDn, attribute, account.id, { activeDirectory: this.isAd });
           changes.added.push(groupDn);
         } else if (!want.has(groupDn.toLowerCase()) && isMember) {
-          await removeGroupMember(client, groupDn, attribute, account.id);
+          await removeGroupMember(client, groupDn, attribute, account.id, { activeDirectory: this.isAd });
           changes.removed.push(groupDn);
         }
       }

@@ -8,7 +8,7 @@ import { resultCode } from './ldap-pool';
 export type MemberAttribute = 'member' | 'uniqueMember';
 
 /** groupOfNames must hold a member: the last person out leaves this value behind. */
-export const placeholderMember = 'cn=empty-membership-placeholder';
+const placeholderMember = 'cn=empty-membership-placeholder';
 
 /** An attribute's values as strings, whatever the case of its name in the entry. */
 export function entryValues(entry: Entry, name: string): string[] {
@@ -50,14 +50,24 @@ export async function addGroupMember(client: Client, groupDn: string, attribute:
 }
 
 /** Removes a member; one already gone counts as removed. */
-export async function removeGroupMember(client: Client, groupDn: string, attribute: MemberAttribute | 'memberUid', member: string): Promise<void> {
+export async function removeGroupMember(
+  client: Client,
+  groupDn: string,
+  attribute: MemberAttribute | 'memberUid',
+  member: string,
+  options: { activeDirectory?: boolean } = {},
+): Promise<void> {
+  const remove = new Change({ operation: 'delete', modification: new Attribute({ type: attribute, values: [member] }) });
   try {
-    await client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: attribute, values: [member] }) }));
+    await client.modify(groupDn, remove);
   } catch (error) {
     const code = resultCode(error);
-    if (code === 16) return;
+    // noSuchAttribute; AD answers unwillingToPerform for a value that is not there.
+    if (code === 16 || (code === 53 && options.activeDirectory)) return;
     if (code !== 65 || attribute === 'memberUid') throw error;
-    await client.modify(groupDn, new Change({ operation: 'replace', modification: new Attribute({ type: attribute, values: [placeholderMember] }) }));
+    // groupOfNames must hold a member: the last one out is swapped for the placeholder in one
+    // modify, so a member someone added meanwhile stays.
+    await client.modify(groupDn, [new Change({ operation: 'add', modification: new Attribute({ type: attribute, values: [placeholderMember] }) }), remove]);
   }
 }
 
@@ -65,20 +75,22 @@ export async function removeGroupMember(client: Client, groupDn: string, attribu
  * Takes a person out of every group under `baseDn`: by DN (groupOfNames, groupOfUniqueNames, AD
  * groups) and, given their uid, by memberUid (posixGroup). Answers the groups they left.
  */
-export async function removeFromAllGroups(client: Client, baseDn: string, dn: string, uid?: string): Promise<string[]> {
+export async function removeFromAllGroups(client: Client, baseDn: string, dn: string, options: { uid?: string; activeDirectory?: boolean } = {}): Promise<string[]> {
   const escaped = escapeFilterValue(dn);
-  const byUid = uid ? `(memberUid=${escapeFilterValue(uid)})` : '';
+  const byUid = options.uid ? `(memberUid=${escapeFilterValue(options.uid)})` : '';
   const { searchEntries } = await client.search(baseDn, {
     scope: 'sub',
     filter: `(|(member=${escaped})(uniqueMember=${escaped})${byUid})`,
-    attributes: ['member', 'uniqueMember', 'memberUid'],
+    // Member lists are not read: they may be huge, and AD hands large ones back in ranges.
+    attributes: ['objectClass'],
     paged: { pageSize: 500 },
   });
   for (const group of searchEntries) {
     // The directory compares DNs by meaning, so our spelling of the DN finds its own.
-    if (entryValues(group, 'member').length > 0) await removeGroupMember(client, group.dn, 'member', dn);
-    if (entryValues(group, 'uniqueMember').length > 0) await removeGroupMember(client, group.dn, 'uniqueMember', dn);
-    if (uid && entryValues(group, 'memberUid').includes(uid)) await removeGroupMember(client, group.dn, 'memberUid', uid);
+    const attribute = memberAttributeOf(group);
+    if (attribute) await removeGroupMember(client, group.dn, attribute, dn, options);
+    const posix = entryValues(group, 'objectClass').some((c) => c.toLowerCase() === 'posixgroup');
+    if (options.uid && posix) await removeGroupMember(client, group.dn, 'memberUid', options.uid);
   }
   return searchEntries.map((group) => group.dn);
 }

@@ -38,6 +38,11 @@ export function scimString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** 400 (a filter it does not support), 404 (no /Groups) and 501: the application has no groups for us. */
+const groupsUnsupported = (status: number) => status === 400 || status === 404 || status === 501;
+
+const removeMember = (id: string): Json => ({ op: 'remove', path: `members[value eq ${scimString(id)}]` });
+
 function read(resource: Json, path: Path): AttributeValue | undefined {
   const base = resource[path.attribute];
   if (path.filter) {
@@ -91,7 +96,8 @@ export class ScimTarget implements TargetConnector {
       const retryAfter = Number(response.headers.get('retry-after'));
       throw new TargetThrottledError(`${method} ${path} answered 429`, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 5000);
     }
-    if (response.status >= 500) throw new Error(`${method} ${path} answered ${response.status}`);
+    // 501 Not Implemented is an answer about the application, not an outage.
+    if (response.status >= 500 && response.status !== 501) throw new Error(`${method} ${path} answered ${response.status}`);
     if (response.status === 401 || response.status === 403) throw new TargetRefusedError(`${method} ${path} answered ${response.status}: check the credentials`, 'unauthorized');
     return { status: response.status, json };
   }
@@ -150,13 +156,13 @@ export class ScimTarget implements TargetConnector {
 
   async removeMemberships(account: RemoteAccount): Promise<string[]> {
     const groups = await this.call('GET', `/Groups?filter=${encodeURIComponent(`members.value eq ${scimString(account.id)}`)}&excludedAttributes=members`);
-    // An application without groups (404, or 501 Not Implemented) has no memberships to end.
-    if (groups.status === 404 || groups.status === 501) return [];
+    // An application without groups, or that cannot find them by member, has none to end.
+    if (groupsUnsupported(groups.status)) return [];
     if (groups.status !== 200) throw new Error(`GET /Groups answered ${groups.status}`);
     const list = ((groups.json?.Resources as Json[] | undefined) ?? []).filter((g) => typeof g.id === 'string');
     for (const group of list) {
       try {
-        await this.patchGroup(String(group.id), { op: 'remove', path: `members[value eq ${scimString(account.id)}]` });
+        await this.patchGroup(String(group.id), removeMember(account.id));
       } catch (error) {
         // A group deleted meanwhile holds no one.
         if (!(error instanceof TargetRefusedError && error.code === 'missing-group')) throw error;
@@ -172,11 +178,12 @@ export class ScimTarget implements TargetConnector {
       // The service provider answers membership; the member list itself may be huge.
       const filter = `id eq ${scimString(groupId)} and members.value eq ${scimString(account.id)}`;
       const { status, json } = await this.call('GET', `/Groups?filter=${encodeURIComponent(filter)}&excludedAttributes=members`);
+      if (groupsUnsupported(status)) throw new TargetRefusedError(`the application cannot answer group membership (GET /Groups answered ${status})`, 'groups-unsupported');
       if (status !== 200) throw new Error(`GET /Groups answered ${status}`);
       const isMember = Number(json?.totalResults ?? 0) > 0;
       const wants = wanted.includes(name);
       if (wants === isMember) continue;
-      const operation = wants ? { op: 'add', path: 'members', value: [{ value: account.id }] } : { op: 'remove', path: `members[value eq ${scimString(account.id)}]` };
+      const operation = wants ? { op: 'add', path: 'members', value: [{ value: account.id }] } : removeMember(account.id);
       await this.patchGroup(groupId, operation);
       (wants ? changes.added : changes.removed).push(name);
     }
@@ -196,6 +203,7 @@ export class ScimTarget implements TargetConnector {
   /** The id of the group with this displayName. */
   private async groupNamed(name: string): Promise<string> {
     const { status, json } = await this.call('GET', `/Groups?filter=${encodeURIComponent(`displayName eq ${scimString(name)}`)}&excludedAttributes=members`);
+    if (groupsUnsupported(status)) throw new TargetRefusedError(`the application has no groups to find "${name}" in (GET /Groups answered ${status})`, 'groups-unsupported');
     if (status !== 200) throw new Error(`GET /Groups answered ${status}`);
     const group = ((json?.Resources as Json[] | undefined) ?? []).find((g) => g.displayName === name && typeof g.id === 'string');
     if (!group) throw new TargetRefusedError(`the application has no group "${name}"`, 'missing-group');
@@ -205,6 +213,8 @@ export class ScimTarget implements TargetConnector {
   private async patchGroup(id: string, operation: Json): Promise<void> {
     const { status, json } = await this.call('PATCH', `/Groups/${encodeURIComponent(id)}`, { schemas: [patchSchema], Operations: [operation] });
     if (status === 404) throw new TargetRefusedError(`group ${id} is gone from the application`, 'missing-group');
+    // Removing a member who is no longer there is done (RFC 7644 §3.5.2.2 answers noTarget).
+    if (status === 400 && json?.scimType === 'noTarget' && operation.op === 'remove') return;
     if (status !== 200 && status !== 204) throw new TargetRefusedError(`PATCH /Groups/${id} answered ${status}: ${JSON.stringify(json?.detail ?? '')}`, 'refused');
   }
 

@@ -19,13 +19,15 @@ export interface ScimFaults {
   fail: number;
   /** Every request answers 503 while true. */
   down: boolean;
+  /** /Groups answers 501 Not Implemented while true, like an application without groups. */
+  noGroups: boolean;
 }
 
 /** `token` is the bearer token it accepts; `basic` adds a username and password it accepts too. */
 export async function startScimServer(token: string, basic?: { username: string; password: string }) {
   const users = new Map<string, User>();
   const groups = new Map<string, Group>();
-  const faults: ScimFaults = { throttle: 0, fail: 0, down: false };
+  const faults: ScimFaults = { throttle: 0, fail: 0, down: false, noGroups: false };
   const requests: { method: string; path: string; status: number }[] = [];
 
   SCIMMY.Resources.declare(SCIMMY.Resources.User)
@@ -93,6 +95,11 @@ export async function startScimServer(token: string, basic?: { username: string;
       faults.fail -= 1;
       record(500);
       res.status(500).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '500', detail: 'boom' });
+      return;
+    }
+    if (faults.noGroups && req.path.startsWith('/scim/v2/Groups')) {
+      record(501);
+      res.status(501).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '501', detail: 'no groups here' });
       return;
     }
     res.on('finish', () => record(res.statusCode));

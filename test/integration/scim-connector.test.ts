@@ -91,4 +91,17 @@ describe('group membership by PATCH', () => {
     expect(error).toBeInstanceOf(TargetRefusedError);
     expect(error).toMatchObject({ code: 'missing-group', message: expect.stringContaining('"Marketing"') });
   });
+
+  it('treats an application without groups (501) as a fact: a leaver has none to leave, and managed groups are refused', async () => {
+    const account = (await target().find('S-GROUPS'))!;
+    scim.faults.noGroups = true;
+    try {
+      expect(await target().removeMemberships(account)).toEqual([]);
+      const error = await target().syncGroups(account, ['Sales'], ['Sales']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TargetRefusedError);
+      expect(error).toMatchObject({ code: 'groups-unsupported' });
+    } finally {
+      scim.faults.noGroups = false;
+    }
+  });
 });
