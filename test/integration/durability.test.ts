@@ -107,6 +107,8 @@ describe('continue-as-new', () => {
     expect((await env.client.workflow.getHandle(workflowId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
     const snapshot = await env.client.workflow.getHandle(workflowId).query(identityStateQuery);
     expect(snapshot).toMatchObject({ state: 'active', accounts: 'enabled', record: { jobTitle: 'Title 12' }, next: { action: 'disable' } });
+    // The new run provisions the records it carried over after it starts.
+    await waitFor(async () => (await env.entry(id))?.title === 'Title 12', { what: 'the last title in LDAP' });
     expect((await env.entry(id))!.title).toBe('Title 12');
     expect((await env.events(id)).filter((e) => e.kind === 'account.created')).toHaveLength(1);
   });
