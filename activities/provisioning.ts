@@ -94,11 +94,15 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
   }
 
   /** The work on one target; errors are sorted into facts (non-retryable) and outages (retried, counted). */
-  async function apply(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector): Promise<SyncOutcome> {
-    const found0 = await findIdentity(db, input.employeeId);
-    if (!found0) throw permanent('IdentityMissing', `no identity ${input.employeeId}`);
+  /** The person to sync, with a username and work email reserved unless their accounts are to go. */
+  async function identityToSync(input: SyncTargetInput): Promise<IdentityRow> {
+    const identity = await findIdentity(db, input.employeeId);
+    if (!identity) throw permanent('IdentityMissing', `no identity ${input.employeeId}`);
     // A name given back after a collision is replaced before anything is created.
-    const identity = input.desired !== 'absent' && !found0.username ? { ...found0, ...(await reserve(found0)) } : found0;
+    return input.desired !== 'absent' && !identity.username ? { ...identity, ...(await reserve(identity)) } : identity;
+  }
+
+  async function apply(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector, identity: IdentityRow): Promise<SyncOutcome> {
     const context = await mappingContext(identity, target.config.name);
     const name = target.config.name;
     const desired: DesiredAccount = input.desired !== 'absent' && !inTargetScope(target, context.attributes) ? 'absent' : input.desired;
@@ -221,15 +225,15 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
         return { target: input.target, status: 'paused' };
       }
       try {
-        const outcome = await apply(input, target, found);
+        const identity = await identityToSync(input);
+        const outcome = await apply(input, target, found, identity);
         // Only a target that has failed before has a count to reset or people waiting.
         if (health) {
           if (health.consecutiveFailures > 0) await recordTargetSuccess(db, input.target);
           await clearPending(db, input.employeeId, input.target);
         }
-        const names = await findIdentity(db, input.employeeId);
         const reportsToNotify = outcome.status === 'created' || outcome.status === 'removed' ? await findDirectReports(db, input.employeeId) : [];
-        return { ...outcome, username: names?.username ?? undefined, workEmail: names?.workEmail ?? undefined, reportsToNotify, writeBack: deps.hrWritebackConfigured };
+        return { ...outcome, username: identity.username ?? undefined, workEmail: identity.workEmail ?? undefined, reportsToNotify, writeBack: deps.hrWritebackConfigured };
       } catch (error) {
         if (error instanceof ApplicationFailure) throw error;
         if (error instanceof TargetRefusedError) {

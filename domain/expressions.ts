@@ -163,6 +163,24 @@ type FunctionSpec = Signature &
 
 const omittableFrom = (first: number) => (index: number) => index >= first;
 
+/** ToLower and ToUpper: an optional culture (a BCP 47 tag) picks locale-aware casing. */
+function changeCase(to: 'lower' | 'upper'): FunctionSpec {
+  return {
+    params: ['source', 'culture'],
+    min: 1,
+    max: 2,
+    omittable: omittableFrom(1),
+    check: (args) => checkLiteral(args[1], (culture) => describeFailure(() => cultureOf(culture))),
+    evaluate: (a) => {
+      const source = a.text(0);
+      const culture = a.attempt('invalid-argument', () => cultureOf(a.text(1)));
+      if (source === null) return null;
+      if (to === 'lower') return culture === undefined ? source.toLowerCase() : source.toLocaleLowerCase(culture);
+      return culture === undefined ? source.toUpperCase() : source.toLocaleUpperCase(culture);
+    },
+  };
+}
+
 const specs: Record<FunctionName, FunctionSpec> = {
   Append: {
     params: ['source', 'suffix'],
@@ -578,32 +596,8 @@ const specs: Record<FunctionName, FunctionSpec> = {
       return 1;
     },
   },
-  ToLower: {
-    params: ['source', 'culture'],
-    min: 1,
-    max: 2,
-    omittable: omittableFrom(1),
-    check: (args) => checkLiteral(args[1], (culture) => describeFailure(() => cultureOf(culture))),
-    evaluate: (a) => {
-      const source = a.text(0);
-      const culture = a.attempt('invalid-argument', () => cultureOf(a.text(1)));
-      if (source === null) return null;
-      return culture === undefined ? source.toLowerCase() : source.toLocaleLowerCase(culture);
-    },
-  },
-  ToUpper: {
-    params: ['source', 'culture'],
-    min: 1,
-    max: 2,
-    omittable: omittableFrom(1),
-    check: (args) => checkLiteral(args[1], (culture) => describeFailure(() => cultureOf(culture))),
-    evaluate: (a) => {
-      const source = a.text(0);
-      const culture = a.attempt('invalid-argument', () => cultureOf(a.text(1)));
-      if (source === null) return null;
-      return culture === undefined ? source.toUpperCase() : source.toLocaleUpperCase(culture);
-    },
-  },
+  ToLower: changeCase('lower'),
+  ToUpper: changeCase('upper'),
   Word: {
     params: ['string', 'wordNumber', 'delimiters'],
     min: 3,

@@ -8,32 +8,14 @@ import {
   type Expression,
   type ExpressionValue,
 } from './expressions';
+import { personAttributes } from './lifecycle-workflows';
 import { evaluateRule, parseRule, RuleSyntaxError, type Rule } from './rules';
 
 // Provisioning targets: the systems a person's accounts live in, how each is reached, which
 // identities it receives, and how its attributes are computed (Entra-style mappings).
 
-/** Attributes mappings may read; `manager` is the manager's account id in the same target. */
-export const mappingSourceAttributes = [
-  'employeeId',
-  'givenName',
-  'familyName',
-  'preferredName',
-  'displayName',
-  'employeeType',
-  'department',
-  'jobTitle',
-  'managerEmployeeId',
-  'manager',
-  'location',
-  'timeZone',
-  'workEmail',
-  'personalEmail',
-  'username',
-  'state',
-  'hireDate',
-  'leaveDate',
-] as const;
+/** Attributes mappings may read: a person's, and `manager`, the manager's account id in the same target. */
+export const mappingSourceAttributes = [...personAttributes, 'manager'] as const;
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -113,7 +113,10 @@ const smtpPort = Number(new URL(config.mail.smtpUrl).port);
 if (await isPortOpen(smtpPort)) {
   log(`using the SMTP server already at ${config.mail.smtpUrl}`);
 } else {
-  mailSink = await startMailSink(smtpPort, (text) => console.log(text.split('\n').map((line) => `[mail] ${line}`).join('\n')));
+  mailSink = await startMailSink(smtpPort, (mail) => {
+    const text = `To: ${mail.to.join(', ')}\nSubject: ${mail.subject}\n\n${mail.text.trim()}\n`;
+    console.log(text.split('\n').map((line) => `[mail] ${line}`).join('\n'));
+  });
 }
 
 await ensureDatabase(config.database.url);

@@ -1,9 +1,19 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-// Dev mode's mailbox: an SMTP server on loopback that prints every message it receives.
+// An SMTP server on loopback that parses every message it receives: dev mode's mailbox, and
+// the tests' mail peer.
 
-export async function startMailSink(port: number, print: (text: string) => void): Promise<{ stop(): Promise<void> }> {
+export interface ReceivedMail {
+  to: string[];
+  from: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  receivedAt: number;
+}
+
+export async function startMailSink(port: number, receive: (mail: ReceivedMail) => void): Promise<{ stop(): Promise<void> }> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -11,8 +21,14 @@ export async function startMailSink(port: number, print: (text: string) => void)
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((mail) => {
-          const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
-          print(`To: ${to}\nSubject: ${mail.subject ?? ''}\n\n${(mail.text ?? '').trim()}\n`);
+          receive({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            messageId: mail.messageId ?? '',
+            receivedAt: Date.now(),
+          });
           callback();
         })
         .catch(callback);
