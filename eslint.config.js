@@ -60,6 +60,13 @@ export default tseslint.config(
     },
   },
   {
+    // The people's pages reach workers through Temporal only, like the API.
+    files: ['portal/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../activities', '../activities/*', '../worker', '../worker/*'], allowTypeImports: true, message: 'the portal reaches workers through Temporal only' }] }],
+    },
+  },
+  {
     files: ['api/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -65,11 +65,16 @@ export async function writeLifecyclePosition(tx: DbOrTx, input: RecordLifecycleS
     nextActionAt: input.next ? new Date(input.next.at) : undefined,
     lastError: input.lastError,
     targetErrors: input.targetErrors,
+    waiting: input.waiting,
   });
   if (!found) return;
   const entries = [];
   if (input.from !== input.to) {
     entries.push({ employeeId: input.employeeId, kind: 'state.changed', system: identityStore, summary: `${input.from ?? 'new'} → ${input.to}`, details: { from: input.from ?? null, to: input.to }, ...trail(input.cause, 'state') });
+  }
+  const waiting = Object.entries(input.waiting ?? {});
+  if (waiting.length > 0) {
+    entries.push({ employeeId: input.employeeId, kind: 'provisioning.waiting', system: identityStore, summary: waiting.map(([target, w]) => `waiting for ${target}: ${w.reason}`).join('; '), details: { waiting: input.waiting }, ...trail(input.cause, 'waiting') });
   }
   if (input.lastError) {
     entries.push({ employeeId: input.employeeId, kind: 'provisioning.failed', system: identityStore, summary: input.lastError, details: {}, ...trail(input.cause, 'error') });

@@ -3,14 +3,19 @@ import type { Db } from '../db/client';
 import type { UsernamePolicy } from '../domain/username';
 import type { Mailer } from './connectors/mailer';
 import type { WebhookSettings } from './connectors/signed-webhook';
+import { createAccessActivities } from './access';
+import { createAccessRequestActivities } from './access-requests';
+import { createAccessReviewActivities } from './access-reviews';
 import { createHrWritebackActivities } from './hr-writeback';
 import { createIdentityStoreActivities } from './identity-store';
 import { createFanOutActivities } from './identity-fanout';
 import { createLifecycleRunActivities } from './lifecycle-runs';
 import { createLifecycleTaskActivities } from './lifecycle-tasks';
 import { createProvisioningActivities } from './provisioning';
+import { createTargetBreakerActivities } from './target-breaker';
 import type { TargetConnector } from './connectors/target-connector';
 import type { CompiledTarget } from '../domain/targets';
+import type { ExpiryReminder } from '../domain/access-planner';
 
 export interface ActivityDeps {
   db: Db;
@@ -25,6 +30,7 @@ export interface ActivityDeps {
   publicUrl: string;
   targets: CompiledTarget[];
   connectors: Map<string, TargetConnector>;
+  expiryReminders: ExpiryReminder[];
   now: () => Date;
   random: () => number;
 }
@@ -38,6 +44,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleTaskActivities(deps),
     ...createFanOutActivities(deps),
     ...createProvisioningActivities({ ...deps, hrWritebackConfigured: deps.hrWebhook !== undefined }),
+    ...createTargetBreakerActivities(deps),
+    ...createAccessActivities(deps),
+    ...createAccessRequestActivities(deps),
+    ...createAccessReviewActivities(deps),
   };
 }
 

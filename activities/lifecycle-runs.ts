@@ -11,8 +11,10 @@ import {
   runKey,
   type AttributeChange,
   type GroupChange,
+  type RunInput,
 } from '../domain/lifecycle-runs';
 import type { LifecycleCategory, LifecycleTask, RunStatus, TaskStatus } from '../domain/lifecycle-workflows';
+import { skippedAfterFailure } from '../domain/task-waits';
 
 // Which lifecycle workflows are due for a person, and the bookkeeping of their runs.
 
@@ -40,25 +42,38 @@ export interface PlanResult {
   nextAt?: number;
 }
 
-export interface RunInput {
-  runId: string;
-  employeeId: string;
-  definitionId: string;
-  triggerKey: string;
-  trigger: string;
-  scheduledFor: number;
-  requestedBy: string;
-  /** For mover mails: the values before the change. */
-  previous?: Record<string, string | undefined>;
-}
-
 export type BeginResult =
   | { kind: 'run'; version: number; category: LifecycleCategory; tasks: LifecycleTask[]; completed: number[] }
   | { kind: 'skipped'; reason: string };
 
+/** A task in one of these is not done again when a run is resumed or run again. */
+const doneStatuses: TaskStatus[] = ['completed', 'skipped'];
+
 const compact = (epochMs: number) => new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
 export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => Date }) {
+  /** A run asked to go again: back in progress, its unfinished tasks queued, the ask in the trail. */
+  async function prepareRetry(input: RunInput): Promise<void> {
+    await db.transaction(async (tx) => {
+      const tasks = await findTaskRuns(tx, input.runId);
+      for (const task of tasks.filter((t) => !doneStatuses.includes(t.status) || t.error === skippedAfterFailure)) {
+        await updateTaskRun(tx, input.runId, task.position, { status: 'queued', error: null, waitingFor: null, waitingSince: null });
+      }
+      await updateRun(tx, input.runId, { status: 'in_progress', error: null, completedAt: null });
+      await appendAuditEvents(tx, [
+        {
+          employeeId: input.employeeId,
+          kind: 'lifecycle.run.retried',
+          actor: input.requestedBy,
+          system: 'lifecycle',
+          summary: `run ${input.runId} runs again for the tasks that did not complete`,
+          details: { runId: input.runId },
+          workflowId: input.runId,
+        },
+      ]);
+    });
+  }
+
   return {
     /** Due runs for a person (time, attribute-change and group-change triggers) and the next instant to look again. */
     async planLifecycleRuns(input: PlanInput): Promise<PlanResult> {
@@ -99,6 +114,7 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
       }
       // A retried start keeps the version it began with; an edit applies only to runs not yet started.
       const version = existing?.version ?? definition.version;
+      if (input.retry && existing) await prepareRetry(input);
       const used = version === definition.version ? definition : await findDefinition(db, input.definitionId, version);
       if (!used) throw ApplicationFailure.create({ type: 'DefinitionMissing', message: `${input.definitionId} v${version} is gone`, nonRetryable: true });
       await db.transaction(async (tx) => {
@@ -113,6 +129,7 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
           scheduledFor: new Date(input.scheduledFor),
           requestedBy: input.requestedBy,
           status: 'in_progress',
+          input: { ...input, retry: undefined },
           startedAt: now(),
         });
         await insertTaskRuns(
@@ -133,22 +150,34 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
         ]);
       });
       const tasks = await findTaskRuns(db, input.runId);
-      const completed = tasks.filter((t) => ['completed', 'failed', 'skipped', 'cancelled'].includes(t.status)).map((t) => t.position);
+      // A run resumed after a crash does not repeat what it finished; one run again repeats only what did not complete.
+      const finished: TaskStatus[] = input.retry ? doneStatuses : ['completed', 'failed', 'skipped', 'cancelled'];
+      const completed = tasks.filter((t) => finished.includes(t.status)).map((t) => t.position);
       return { kind: 'run', version, category: used.category, tasks: used.tasks, completed };
     },
 
-    async recordTaskStatus(input: { runId: string; position: number; status: TaskStatus; error?: string; output?: Record<string, unknown>; attempts?: number }): Promise<void> {
+    async recordTaskStatus(input: { runId: string; position: number; status: TaskStatus; error?: string; waitingFor?: string; output?: Record<string, unknown>; attempts?: number }): Promise<void> {
       const at = now();
       await updateTaskRun(db, input.runId, input.position, {
         status: input.status,
         error: input.error ?? null,
+        // What it waits for shows while it waits; since when is the first time it did.
+        waitingFor: input.status === 'waiting' ? (input.waitingFor ?? null) : null,
+        ...(input.status === 'waiting' ? {} : { waitingSince: null }),
         ...(input.output ? { output: input.output } : {}),
         ...(input.attempts ? { attempts: input.attempts } : {}),
         ...(input.status === 'in_progress' ? { startedAt: at } : ['completed', 'failed', 'skipped', 'cancelled'].includes(input.status) ? { completedAt: at } : {}),
       });
     },
 
-    async finishLifecycleRun(input: { runId: string; employeeId: string; status: RunStatus; error?: string }): Promise<void> {
+    /** Positions of the run's tasks that did not complete (or get skipped). */
+    async unfinishedTasks(input: { runId: string }): Promise<number[]> {
+      const tasks = await findTaskRuns(db, input.runId);
+      return tasks.filter((t) => !doneStatuses.includes(t.status)).map((t) => t.position);
+    },
+
+    /** `execution` tells apart the runs of one run id that went again. */
+    async finishLifecycleRun(input: { runId: string; employeeId: string; status: RunStatus; error?: string; execution?: string }): Promise<void> {
       await db.transaction(async (tx) => {
         await updateRun(tx, input.runId, { status: input.status, error: input.error ?? null, completedAt: now() });
         await appendAuditEvents(tx, [
@@ -160,7 +189,7 @@ export function createLifecycleRunActivities({ db, now }: { db: Db; now: () => D
             summary: `run ${input.runId} ${input.status.replace(/_/g, ' ')}${input.error ? `: ${input.error}` : ''}`,
             details: { runId: input.runId },
             workflowId: input.runId,
-            idempotencyKey: `${input.runId}:finished`,
+            idempotencyKey: `${input.runId}:${input.execution ?? ''}:finished`,
           },
         ]);
       });

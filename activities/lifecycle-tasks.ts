@@ -5,13 +5,14 @@ import { hashPass, savePass } from '../db/queries/access-passes';
 import { appendAuditEvents } from '../db/queries/audit';
 import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
 import { findIdentity, type IdentityRow } from '../db/queries/identities';
-import { findTaskRun } from '../db/queries/lifecycle-runs';
-import type { MailTemplate, TaskType } from '../domain/lifecycle-workflows';
-import { mailRecipients } from '../domain/lifecycle-workflows';
+import { findTaskRun, recordTaskOutput } from '../db/queries/lifecycle-runs';
+import { findTargetStatus } from '../db/queries/targets';
+import { mailRecipients, placeholdersWorthWaitingFor, type MailTemplate, type TaskType } from '../domain/lifecycle-workflows';
+import { taskNotReadyType } from '../domain/task-waits';
 import { defaultTemplates, formatDate, renderTemplate } from '../domain/mail-templates';
 import type { CompiledTarget } from '../domain/targets';
 import { MailRejectedError, type Mailer } from './connectors/mailer';
-import { postWebhook, WebhookError } from './connectors/signed-webhook';
+import { isRefusal, postWebhook } from './connectors/signed-webhook';
 import { TargetRefusedError, type TargetConnector } from './connectors/target-connector';
 
 // What lifecycle tasks do. Each is safe to repeat: mail and passes are sent once per run and
@@ -36,6 +37,19 @@ export interface TaskContext {
 }
 
 const permanent = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+/** The task needs something time can bring: its run records what and asks again later. */
+const notReady = (waitingFor: string) => ApplicationFailure.create({ type: taskNotReadyType, message: waitingFor, nonRetryable: true });
+
+/** Tasks for someone joining or staying: pointless (and wrong) for a person who has left. */
+const joinerTasks: readonly TaskType[] = ['send-welcome-email', 'send-onboarding-reminder', 'generate-temporary-access-pass', 'notify-manager-of-move'];
+
+/** A reason time cannot fix: the person has left, or their hire was withdrawn. */
+function leftFor(type: TaskType | 'add-to-groups', identity: IdentityRow): string | undefined {
+  if (identity.state === 'cancelled') return `${identity.employeeId}'s hire was withdrawn`;
+  if (identity.state === 'deleted') return `${identity.employeeId} has left and their accounts are deleted`;
+  if (identity.state === 'terminated' && (joinerTasks.includes(type as TaskType) || type === 'add-to-groups')) return `${identity.employeeId} has left`;
+  return undefined;
+}
 
 /** Unambiguous characters (no 0/O, 1/I/L) for passes read aloud or typed from a phone. */
 const passAlphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -90,25 +104,46 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
     };
   }
 
-  /** The address a task's mail goes to: the person's (work, else personal) or their manager's. */
+  /** The address a task's mail goes to: the person's (work, else personal) or their manager's; waits for one not there yet. */
   function recipient(type: TaskType, identity: IdentityRow, manager: IdentityRow | undefined): string {
     if (mailRecipients[type] === 'person') {
       const to = identity.workEmail ?? identity.record.workEmail ?? identity.record.personalEmail;
-      if (!to) throw permanent('NoRecipient', `${identity.employeeId} has no email address yet`);
+      if (!to) throw notReady(`an email address for ${identity.employeeId}`);
       return to;
     }
-    if (!manager) throw permanent('NoRecipient', `${identity.employeeId} has no manager in Tenure`);
-    if (!manager.workEmail) throw permanent('NoRecipient', `manager ${manager.employeeId} has no work email yet`);
+    const managerId = identity.record.managerEmployeeId;
+    if (!managerId) throw notReady(`a manager in ${identity.employeeId}'s HR record`);
+    if (!manager) throw notReady(`manager ${managerId} to be known to Tenure`);
+    if (!manager.workEmail) throw notReady(`manager ${managerId}'s work email`);
     return manager.workEmail;
   }
 
+  /** Mail that reads "Your username is X" goes out once the person's accounts are there. */
+  function accountsReady(identity: IdentityRow): void {
+    const waiting = Object.keys(identity.waiting);
+    if (waiting.length > 0) throw notReady(`accounts on ${waiting.join(', ')}`);
+  }
+
+  /** A rendered mail with a value missing waits for it when time can bring it, and fails naming it otherwise. */
+  function complete(rendered: ReturnType<typeof renderTemplate>, identity: IdentityRow): { subject: string; body: string } {
+    if (rendered.missing.length === 0) return rendered;
+    const later = rendered.missing.filter((name) => placeholdersWorthWaitingFor.includes(name));
+    if (later.length === rendered.missing.length) throw notReady(`a value for ${later.map((n) => `{{${n}}}`).join(', ')}`);
+    const never = rendered.missing.filter((name) => !placeholdersWorthWaitingFor.includes(name));
+    throw permanent('TemplateValueMissing', `the template needs ${never.map((n) => `{{${n}}}`).join(', ')}, and ${identity.employeeId} has no value for it: put it in a {{#…}} section or fix the HR record`);
+  }
+
+  /** Sends the task's mail and marks it sent at once: a crash after the server accepted it never sends it twice. */
   async function send(context: TaskContext, to: string, message: { subject: string; body: string }, locale: string): Promise<string> {
+    let messageId: string;
     try {
-      return await mailer.send({ to, subject: message.subject, text: message.body, locale, messageId: `<${context.runId}.${context.taskId}@tenure>` });
+      messageId = await mailer.send({ to, subject: message.subject, text: message.body, locale, messageId: `<${context.runId}.${context.taskId}@tenure>` });
     } catch (error) {
       if (error instanceof MailRejectedError) throw permanent('MailRejected', `${to}: ${error.message}`);
       throw error;
     }
+    await recordTaskOutput(db, context.runId, context.taskId, { messageId, to });
+    return messageId;
   }
 
   /** A task that already sent its mail (an earlier attempt got this far) does not send again. */
@@ -147,9 +182,12 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       if (!template) throw permanent('BadTemplate', `no template for ${input.type}`);
       const locale = template.locale ?? deps.mail.defaultLocale;
       const identity = await person(input.employeeId);
+      const left = leftFor(input.type, identity);
+      if (left) throw permanent('PersonLeft', left);
+      if (input.type === 'send-welcome-email') accountsReady(identity);
       const { values, manager } = await templateValues(identity, locale, input.previous);
       const to = recipient(input.type, identity, manager);
-      const messageId = await send(input, to, renderTemplate(template, values), locale);
+      const messageId = await send(input, to, complete(renderTemplate(template, values), identity), locale);
       return { messageId, to };
     },
 
@@ -160,14 +198,19 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       const template = input.template ?? defaultTemplates['generate-temporary-access-pass']!;
       const locale = template.locale ?? deps.mail.defaultLocale;
       const identity = await person(input.employeeId);
+      const left = leftFor('generate-temporary-access-pass', identity);
+      if (left) throw permanent('PersonLeft', left);
+      accountsReady(identity);
       const { values, manager } = await templateValues(identity, locale);
       const to = recipient('generate-temporary-access-pass', identity, manager);
+      // Checked before a pass exists: one that waits must not leave a pass behind.
+      complete(renderTemplate(template, { ...values, temporaryAccessPass: 'x', temporaryAccessPassExpiresAt: 'x' }), identity);
       const pass = generatePass();
       const salt = randomBytes(16).toString('hex');
       const expiresAt = new Date(deps.now().getTime() + input.lifetimeMs);
       await savePass(db, { id: randomUUID(), employeeId: input.employeeId, salt, hash: hashPass(salt, pass), oneTime: input.oneTime, expiresAt, runId: input.runId, taskId: input.taskId });
       const message = renderTemplate(template, { ...values, temporaryAccessPass: pass, temporaryAccessPassExpiresAt: formatDate(expiresAt.getTime(), locale, identity.record.timeZone, true) });
-      const messageId = await send(input, to, message, locale);
+      const messageId = await send(input, to, complete(message, identity), locale);
       await appendAuditEvents(db, [
         { employeeId: input.employeeId, kind: 'access-pass.issued', actor: `lifecycle:${input.runId}`, system: 'tenure', summary: `temporary access pass sent to ${to}, valid until ${expiresAt.toISOString()}`, details: { expiresAt: expiresAt.toISOString(), oneTime: input.oneTime, to }, workflowId: input.runId, idempotencyKey: `${input.runId}:${input.taskId}:access-pass` },
       ]);
@@ -182,9 +225,19 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
      */
     async changeGroupMemberships(input: TaskContext & { target?: string; add?: string[]; remove?: string[]; removeAll?: boolean }): Promise<{ added: string[]; removed: string[] }> {
       const { system, connector } = groupTarget(input.target);
+      const adds = (input.add ?? []).length > 0;
+      const status = await findTargetStatus(db, system);
+      if (status && status.state !== 'closed') throw notReady(`${system} to be reachable (its breaker is ${status.state})`);
       try {
         const account = await connector.find(input.employeeId);
-        if (!account) throw permanent('NoAccount', `${input.employeeId} has no account on ${system}`);
+        if (!account) {
+          const identity = await person(input.employeeId);
+          // Nothing to take away from an account that is not there; an addition waits for it.
+          if (!adds) return { added: [], removed: [] };
+          const left = leftFor('add-to-groups', identity);
+          if (left) throw permanent('PersonLeft', left);
+          throw notReady(`an account on ${system}`);
+        }
         const add = await resolveGroups(system, connector, input.add ?? []);
         if (add.length > 0) {
           const keys = add.map((g) => g.key);
@@ -246,11 +299,7 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       try {
         await postWebhook({ url: extension.url, secret: extension.secret }, payload, deps.now());
       } catch (error) {
-        const status = error instanceof WebhookError ? error.status : undefined;
-        // A 4xx (other than timeout or throttling) is the endpoint refusing this call: retrying will not help.
-        if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-          throw permanent('ExtensionRefused', (error as Error).message);
-        }
+        if (isRefusal(error)) throw permanent('ExtensionRefused', (error as Error).message);
         throw error;
       }
       return { extension: input.extension, mode: input.mode };

@@ -1,20 +1,26 @@
 import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import { appendAuditEvents, type AuditEntry } from '../db/queries/audit';
 import { forgetMemberships, recordMemberships } from '../db/queries/group-memberships';
 import { clearIdentityNames, findDirectReports, findIdentity, findLiveAccount, identityFacts, markAccountDeleted, saveLiveAccount, setIdentityNames, type IdentityRow } from '../db/queries/identities';
-import { clearPending, findTargetStatus, markPending, recordTargetFailure, recordTargetSuccess } from '../db/queries/targets';
+import { clearPending, findTargetStatus, markPending, recordTargetFailure, recordTargetSuccess, type TargetStatusRow } from '../db/queries/targets';
 import { findReservation, findUsernameOwner, releaseReservation, tryReserveUsername } from '../db/queries/username-reservations';
 import { attributeChanges, containerFor, desiredAttributes, inTargetScope, uniqueCandidates, wantedGroups, type AttributeValue, type CompiledTarget, type MappingContext } from '../domain/targets';
 import { usernameCandidates, type UsernamePolicy } from '../domain/username';
 import { redact, TargetRefusedError, TargetThrottledError, type GroupChanges, type RemoteAccount, type TargetConnector } from './connectors/target-connector';
+import { auditTransition, breakerActor, failureKind, watchTarget } from './target-breaker';
 import type { Cause } from './types';
+import { listPackages, liveAssignments, toAssignmentFact } from '../db/queries/access';
+import type { PackageResource } from '../domain/access-packages';
+import { grantedGroups } from '../domain/access-planner';
 
 // Applying a person's desired state to each provisioning target: create, update only what
 // differs, enable, disable, delete — every step converges, so repeating one is harmless.
 
 export interface ProvisioningDeps {
   db: Db;
+  temporal: Client;
   targets: CompiledTarget[];
   connectors: Map<string, TargetConnector>;
   usernamePolicy: UsernamePolicy;
@@ -36,7 +42,9 @@ export interface SyncTargetInput {
 
 export interface SyncOutcome {
   target: string;
-  status: 'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'out-of-scope' | 'paused';
+  status: 'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'out-of-scope' | 'waiting';
+  /** The account is owed but the target's breaker is not closed: since when and why. */
+  waiting?: { since: string; reason: string };
   accountId?: string;
   enabled?: boolean;
   /** What was written (secrets redacted). */
@@ -53,6 +61,27 @@ export interface SyncOutcome {
 }
 
 const permanent = (type: string, message: string, details: unknown[] = []) => ApplicationFailure.create({ type, message, nonRetryable: true, details });
+
+/** `lastSuccessAt` is refreshed at most this often by the syncs of a healthy target. */
+const successRefreshMs = 5_000;
+/** A watch whose probe is this late has died (or never started): the next sync starts one. */
+const overdueWatchMs = 60_000;
+
+/** The username is checked on a directory whose breaker is not closed: the person waits for it. */
+class WaitingForTarget extends Error {
+  constructor(
+    readonly target: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Why people wait for a target, as the person's view shows it. */
+function waitingReason(name: string, status: TargetStatusRow): string {
+  const next = status.nextProbeAt ? `; next attempt ${status.nextProbeAt.toISOString()}` : '';
+  return status.state === 'quarantined' ? `${name} refused Tenure (quarantined): ${status.stateReason ?? status.lastError ?? ''}${next}` : `${name} is unreachable: ${status.stateReason ?? status.lastError ?? ''}${next}`;
+}
 
 export function createProvisioningActivities(deps: ProvisioningDeps) {
   const { db } = deps;
@@ -190,12 +219,27 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     return { target: name, status, accountId: account.id, enabled, sent: redact(sent), ...(ruled && { groups: ruled }) };
   }
 
-  /** Rule-given groups follow the person's attributes: a mover leaves the old job's groups and joins the new one's. */
+  /**
+   * The groups Tenure manages on the target, and those the person belongs in: the target's rule
+   * groups (a mover leaves the old job's and joins the new one's) and the groups of the access
+   * packages the person holds. A group given by both stays while either holds.
+   */
+  async function groupsFor(input: SyncTargetInput, target: CompiledTarget, context: MappingContext): Promise<{ managed: string[]; wanted: string[] }> {
+    const name = target.config.name;
+    const packages = (await listPackages(db)).filter((p) => p.resources.some((r) => r.target === name));
+    const held = packages.length > 0 ? grantedGroups((await liveAssignments(db, input.employeeId)).map(toAssignmentFact), packages) : [];
+    const onTarget = (groups: PackageResource[]) => groups.filter((r) => r.target === name).map((r) => r.group);
+    return {
+      managed: uniqueGroups([...target.groups.map((g) => g.group), ...onTarget(packages.flatMap((p) => p.resources))]),
+      wanted: uniqueGroups([...wantedGroups(target, context.attributes), ...onTarget(held)]),
+    };
+  }
+
+  /** Makes the account a member of exactly the groups it belongs in, of those Tenure manages. */
   async function syncRuleGroups(input: SyncTargetInput, target: CompiledTarget, found: TargetConnector, account: RemoteAccount, context: MappingContext): Promise<GroupChanges | undefined> {
-    const managed = target.groups.map((g) => g.group);
+    const { managed, wanted } = await groupsFor(input, target, context);
     if (managed.length === 0) return undefined;
     const name = target.config.name;
-    const wanted = wantedGroups(target, context.attributes);
     const changes = await found.syncGroups(account, wanted, managed);
     const events: AuditEntry[] = [];
     if (changes.added.length) events.push(audit(input.cause, input.employeeId, name, 'membership.added', `added ${account.id} to ${changes.added.join('; ')}`, { id: account.id, groups: changes.added }));
@@ -215,49 +259,87 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
       return deps.targets.map((t) => t.config.name);
     },
 
-    /** Brings one target to the desired state for a person. */
+    /** Brings one target to the desired state for a person; while its breaker is not closed, the person waits. */
     async syncTarget(input: SyncTargetInput): Promise<SyncOutcome> {
       const { target, connector: found } = connector(input.target);
-      const health = await findTargetStatus(db, input.target);
-      if (health?.paused) {
-        // Nothing is lost: the person is re-synchronised when the target resumes.
-        await markPending(db, input.employeeId, input.target);
-        return { target: input.target, status: 'paused' };
-      }
+      const name = input.target;
+      const status = await findTargetStatus(db, name);
+      if (status && status.state !== 'closed') return waitFor(input.employeeId, name, status);
       try {
         const identity = await identityToSync(input);
         const outcome = await apply(input, target, found, identity);
-        // Only a target that has failed before has a count to reset or people waiting.
-        if (health) {
-          if (health.consecutiveFailures > 0) await recordTargetSuccess(db, input.target);
-          await clearPending(db, input.employeeId, input.target);
+        const now = deps.now();
+        if (!status || status.failingSince || !status.lastSuccessAt || now.getTime() - status.lastSuccessAt.getTime() > successRefreshMs) {
+          await recordTargetSuccess(db, name, now, successRefreshMs);
         }
+        await clearPending(db, input.employeeId, name);
         const reportsToNotify = outcome.status === 'created' || outcome.status === 'removed' ? await findDirectReports(db, input.employeeId) : [];
         return { ...outcome, username: identity.username ?? undefined, workEmail: identity.workEmail ?? undefined, reportsToNotify, writeBack: deps.hrWritebackConfigured };
       } catch (error) {
+        if (error instanceof WaitingForTarget) {
+          // The other directory is the one to wait for: its watch brings this person up to date.
+          const pending = await markPendingWhileOpen(input.employeeId, error.target, error.message);
+          return { target: name, status: 'waiting', waiting: { since: pending.since.toISOString(), reason: error.message } };
+        }
+        if (error instanceof TargetRefusedError && error.scope === 'target') {
+          const opened = await countFailure(name, 'refused', error.message);
+          return waitFor(input.employeeId, name, opened);
+        }
+        // Facts about this person (and permanent failures) are theirs to show, not the target's to wait for.
+        if (error instanceof ApplicationFailure || error instanceof TargetRefusedError) await clearPending(db, input.employeeId, name);
         if (error instanceof ApplicationFailure) throw error;
         if (error instanceof TargetRefusedError) {
           // Someone else's entry took the username after it was checked: give it back; the retry takes the next one.
-          if (error.code === 'name-taken' && target.config.type === 'ldap' && !(await findLiveAccount(db, input.employeeId, input.target))) {
+          if (error.code === 'name-taken' && target.config.type === 'ldap' && !(await findLiveAccount(db, input.employeeId, name))) {
             await releaseUsername(input.employeeId);
-            throw new Error(`${input.target}: ${error.message}; trying the next username`);
+            throw new Error(`${name}: ${error.message}; trying the next username`);
           }
-          throw permanent('TargetRefused', `${input.target}: ${error.message}`, [error.code]);
+          throw permanent('TargetRefused', `${name}: ${error.message}`, [error.code]);
         }
+        const message = ((error as Error).message ?? String(error)).slice(0, 500);
+        const row = await countFailure(name, 'unreachable', message);
+        if (row.state !== 'closed') return waitFor(input.employeeId, name, row);
         if (error instanceof TargetThrottledError) {
-          throw ApplicationFailure.create({ type: 'TargetThrottled', message: `${input.target}: ${error.message}`, nextRetryDelay: error.retryAfterMs });
+          throw ApplicationFailure.create({ type: 'TargetThrottled', message: `${name}: ${error.message}`, nextRetryDelay: error.retryAfterMs });
         }
-        const message = (error as Error).message ?? String(error);
-        const { paused } = await recordTargetFailure(db, input.target, message.slice(0, 500), target.config.pauseAfterFailures);
-        if (paused) {
-          await markPending(db, input.employeeId, input.target);
-          return { target: input.target, status: 'paused' };
-        }
-        throw Object.assign(new Error(`${input.target}: ${message}`), { attempt: activityInfo().attempt });
+        throw Object.assign(new Error(`${name}: ${message}`), { attempt: activityInfo().attempt });
       }
     },
-
   };
+
+  /** Counts a failure against the target's breaker; a transition is audited and starts the watch. */
+  async function countFailure(name: string, kind: 'unreachable' | 'refused', message: string): Promise<TargetStatusRow> {
+    const target = byName.get(name)!;
+    const { row, transition } = await recordTargetFailure(db, name, { kind, error: message.slice(0, 500), now: deps.now(), policy: target.breaker });
+    if (transition) {
+      await auditTransition(db, name, transition, breakerActor);
+      await watchTarget(deps.temporal, activityInfo().taskQueue, name);
+    }
+    return row;
+  }
+
+  /** Records that the person waits for the target and says why; starts a watch that should be running but is late. */
+  async function waitFor(employeeId: string, name: string, status: TargetStatusRow): Promise<SyncOutcome> {
+    const reason = waitingReason(name, status);
+    const pending = await markPendingWhileOpen(employeeId, name, reason);
+    if (status.nextProbeAt && deps.now().getTime() - status.nextProbeAt.getTime() > overdueWatchMs) await watchTarget(deps.temporal, activityInfo().taskQueue, name);
+    return { target: name, status: 'waiting', waiting: { since: pending.since.toISOString(), reason } };
+  }
+
+  /**
+   * Marks the person as waiting for the target, then looks at its breaker again: a breaker that
+   * closed in between may have been drained before this row was visible, so the person must not
+   * wait for a signal that already went out — the activity's retry syncs them now.
+   */
+  async function markPendingWhileOpen(employeeId: string, name: string, reason: string): Promise<{ since: Date; reason: string }> {
+    const pending = await markPending(db, employeeId, name, reason);
+    const after = await findTargetStatus(db, name);
+    if (!after || after.state === 'closed') {
+      await clearPending(db, employeeId, name);
+      throw new Error(`${name} closed its breaker while ${employeeId} was set to wait for it; syncing again`);
+    }
+    return pending;
+  }
 
   async function releaseUsername(employeeId: string): Promise<void> {
     const username = await findReservation(db, employeeId);
@@ -287,15 +369,33 @@ export function createProvisioningActivities(deps: ProvisioningDeps) {
     return { username, workEmail };
   }
 
+  /** A username is free when no directory has it; one that cannot be asked makes the person wait for it. */
   async function freeInDirectories(username: string, mail: string, employeeId: string): Promise<boolean> {
     for (const target of deps.targets) {
       if (target.config.type !== 'ldap') continue;
-      const found = deps.connectors.get(target.config.name)!;
-      if (!(await found.isUnique(target.config.rdnAttribute, username, employeeId))) return false;
-      if (!(await found.isUnique('mail', mail, employeeId))) return false;
+      const name = target.config.name;
+      const status = await findTargetStatus(db, name);
+      if (status && status.state !== 'closed') throw new WaitingForTarget(name, `the username is checked on ${name} first: ${waitingReason(name, status)}`);
+      const found = deps.connectors.get(name)!;
+      try {
+        if (!(await found.isUnique(target.config.rdnAttribute, username, employeeId))) return false;
+        if (!(await found.isUnique('mail', mail, employeeId))) return false;
+      } catch (error) {
+        if (error instanceof TargetRefusedError && error.scope === 'account') throw error;
+        const message = ((error as Error).message ?? String(error)).slice(0, 500);
+        const row = await countFailure(name, failureKind(error), message);
+        if (row.state !== 'closed') throw new WaitingForTarget(name, `the username is checked on ${name} first: ${waitingReason(name, row)}`);
+        throw new Error(`checking the username on ${name}: ${message}`);
+      }
     }
     return true;
   }
+}
+
+/** Groups named once each: DNs and display names compare without letter case. */
+function uniqueGroups(groups: string[]): string[] {
+  const seen = new Set<string>();
+  return groups.filter((g) => !seen.has(g.toLowerCase()) && seen.add(g.toLowerCase()));
 }
 
 function flat(values: Record<string, AttributeValue | undefined>): Record<string, string> {

@@ -20,6 +20,8 @@ export interface RecordLifecycleStateInput {
   lastError?: string;
   /** Per target, why its last sync failed; targets that succeeded are absent. */
   targetErrors?: Record<string, string>;
+  /** Per target, an account owed but not there while its breaker is not closed. */
+  waiting?: Record<string, { since: string; reason: string }>;
   cause: Cause;
 }
 

@@ -5,7 +5,8 @@ import { findApiKeyByPrefix, insertApiKey, type ApiKeyRow } from '../db/queries/
 // API keys look like `tnr_<prefix>_<secret>`: the prefix finds the row, only a SHA-256 of the
 // secret is stored, and the comparison takes the same time whatever matches.
 
-export const scopes = ['hr:write', 'identities:read', 'tap:verify', 'admin'] as const;
+/** `self-service` acts as the person a key is bound to: their requests, their access, the approvals waiting for them. */
+export const scopes = ['hr:write', 'identities:read', 'tap:verify', 'self-service', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 const keyPattern = /^tnr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -18,13 +19,13 @@ export function isScope(value: string): value is Scope {
 
 export async function createApiKey(
   db: DbOrTx,
-  input: { name: string; scopes: Scope[]; development?: boolean; replace?: boolean },
+  input: { name: string; scopes: Scope[]; development?: boolean; replace?: boolean; employeeId?: string },
 ): Promise<{ key: string; row: ApiKeyRow }> {
   const prefix = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const row = await insertApiKey(
     db,
-    { name: input.name, prefix, secretHash: hashSecret(secret), scopes: input.scopes, development: input.development ?? false },
+    { name: input.name, prefix, secretHash: hashSecret(secret), scopes: input.scopes, development: input.development ?? false, employeeId: input.employeeId ?? null },
     { replace: input.replace },
   );
   return { key: `tnr_${prefix}_${secret}`, row };

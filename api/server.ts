@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { pino } from 'pino';
 import { createDb } from '../db/client';
+import { pruneFailures } from '../db/queries/rate-limits';
 import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/config';
-import { createApp, type Logger } from './app';
+import { loggerOptions } from '../domain/logging';
+import { createApp } from './app';
+import { CatalogFilesError, loadAccessCatalogFiles } from './access-catalog-files';
+import { ensureReviewSchedules, loadReviewFiles, ReviewFilesError } from './access-review-files';
+import { startPendingRollouts, type RolloutDeps } from './access-rollouts';
 import { startRelay } from './hr-inbox-relay';
 import { LifecycleFilesError, loadLifecycleWorkflowFiles } from './lifecycle-files';
 import { startLifecycleReplan } from './lifecycle-replan';
@@ -19,12 +25,8 @@ try {
   process.exit(1);
 }
 
-const log: Logger = {
-  info: (message) => console.log(`[api] ${message}`),
-  warn: (message) => console.warn(`[api] ${message}`),
-  error: (message, error) => console.error(`[api] ${message}`, error),
-};
-const { db, close } = createDb(config.database.url);
+const log = pino(loggerOptions('api', config.log.level));
+const { db, close } = createDb(config.database.url, { connectTimeoutMs: config.database.connectTimeoutMs });
 // Lazy: the API starts and accepts records even while Temporal is down.
 const connection = Connection.lazy({ address: config.temporal.address });
 const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -33,14 +35,43 @@ const delivery = { client, taskQueue: config.temporal.taskQueue, timeoutMs: 2000
 if (config.lifecycle.workflowsDir) {
   try {
     const changed = await loadLifecycleWorkflowFiles(db, config.lifecycle.workflowsDir, lifecycleValidationContext(config));
-    log.info(`lifecycle workflows from ${config.lifecycle.workflowsDir}: ${changed} new or changed`);
-    if (changed > 0) await startLifecycleReplan(client, config.temporal.taskQueue, log);
+    log.info({ dir: config.lifecycle.workflowsDir, changed }, 'lifecycle workflow files loaded');
+    if (changed > 0) await startLifecycleReplan(client, config.temporal.taskQueue, log, delivery.timeoutMs);
   } catch (error) {
     if (!(error instanceof LifecycleFilesError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
 }
+
+const rolloutDeps: RolloutDeps = { db, client, taskQueue: config.temporal.taskQueue, perSecond: config.access.rolloutPerSecond, log };
+if (config.access.catalogsDir) {
+  try {
+    const loaded = await loadAccessCatalogFiles(rolloutDeps, config.access.catalogsDir, lifecycleValidationContext(config));
+    log.info(`access catalogs from ${config.access.catalogsDir}: ${loaded.catalogs} catalogs and ${loaded.packages} packages new or changed, ${loaded.rollouts} rollouts`);
+  } catch (error) {
+    if (!(error instanceof CatalogFilesError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+if (config.access.reviewsDir) {
+  try {
+    const loaded = await loadReviewFiles(db, config.access.reviewsDir);
+    log.info(`access reviews from ${config.access.reviewsDir}: ${loaded.changed} new or changed`);
+    // In the background, like the rollouts below: schedules need Temporal, the API does not.
+    void ensureReviewSchedules(client, config.temporal.taskQueue, loaded.reviews).catch((error: unknown) => log.warn(`access review schedules: ${(error as Error).message}`));
+  } catch (error) {
+    if (!(error instanceof ReviewFilesError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+// In the background: the API serves while Temporal is still unreachable.
+void startPendingRollouts(rolloutDeps).then(
+  (pending) => pending > 0 && log.info(`started ${pending} access rollouts recorded while Temporal was unreachable`),
+  (error: unknown) => log.warn(`pending access rollouts: ${(error as Error).message}`),
+);
 
 const app = createApp({
   db,
@@ -60,15 +91,22 @@ const relay = startRelay(db, delivery, {
   graceMs: 5000,
   batchSize: 200,
   now: () => new Date(),
-  onError: (error) => log.warn(`relay pass failed: ${(error as Error).message}`),
+  onError: (error) => log.warn({ err: error }, 'relay pass failed'),
 });
 
+// Failure counts outlive their window by an hour at most.
+const longestWindowMs = Math.max(config.rateLimitPolicy.authWindowMs, config.rateLimitPolicy.passWindowMs);
+const pruning = setInterval(() => {
+  pruneFailures(db, new Date(Date.now() - longestWindowMs)).catch((error: unknown) => log.warn({ err: error }, 'pruning rate limit counts failed'));
+}, 3_600_000);
+
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
-  log.info(`listening on http://${config.api.host}:${info.port} (docs at /docs)`);
+  log.info({ host: config.api.host, port: info.port }, 'listening (docs at /docs)');
 });
 
 async function shutdown(signal: string) {
-  log.info(`${signal}: stopping`);
+  log.info({ signal }, 'stopping');
+  clearInterval(pruning);
   await new Promise((resolve) => server.close(resolve));
   await relay.stop();
   await connection.close();

@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { LifecyclePolicy } from './lifecycle';
+import { durationSchema } from './lifecycle-workflows';
 import { compileTargets, targetSchema, type CompiledTarget, type TargetConfig } from './targets';
 import { isLocalTime, isValidTimeZone, parseExactDuration } from './time';
 import { defaultUsernamePolicy, validatePattern, type UsernamePolicy } from './username';
@@ -9,17 +10,18 @@ import type { DatePolicy } from './worker-record';
 // Configuration: an optional YAML file, then environment overrides, validated once at each
 // entry point. Errors name the setting and the variable that sets it.
 
-const duration = z.string().superRefine((value, ctx) => {
-  try {
-    parseExactDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
+const duration = durationSchema;
+const domainName = z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, { error: 'expected a domain name like example.com' });
 
 const configSchema = z.strictObject({
   mode: z.enum(['development', 'production']).default('production'),
-  database: z.strictObject({ url: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/tenure') }).prefault({}),
+  database: z
+    .strictObject({
+      url: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/tenure'),
+      /** How long opening a connection may take before the request that needed it is answered 503. */
+      connectTimeout: duration.default('PT2S'),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       address: z.string().min(1).default('127.0.0.1:7233'),
@@ -33,6 +35,8 @@ const configSchema = z.strictObject({
       port: z.coerce.number().int().min(0).max(65535).default(3000),
       maxBodyBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
       relayIntervalMs: z.coerce.number().int().positive().default(1000),
+      /** A request still waiting on the database or Temporal after this long is answered 503 with Retry-After. */
+      requestTimeout: duration.default('PT4S'),
       /** Where outside systems reach this API (callbacks of custom extensions); default http://host:port. */
       publicUrl: z.url().optional(),
     })
@@ -50,10 +54,9 @@ const configSchema = z.strictObject({
     .prefault({}),
   identity: z
     .strictObject({
-      emailDomain: z
-        .string()
-        .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, { error: 'expected a domain name like example.com' })
-        .default('example.com'),
+      emailDomain: domainName.default('example.com'),
+      /** What DefaultDomain() gives in target expressions; none unless set. */
+      defaultDomain: domainName.optional(),
       usernamePatterns: z
         .array(z.string().superRefine((p, ctx) => {
           const problem = validatePattern(p);
@@ -88,6 +91,18 @@ const configSchema = z.strictObject({
       defaultLocale: z.string().min(2).default('en-GB'),
     })
     .prefault({}),
+  access: z
+    .strictObject({
+      /** YAML catalog files (a catalog and its access packages each) loaded (and versioned) when the API starts. */
+      catalogsDir: z.string().optional(),
+      /** YAML access review definitions (one review each) loaded (and versioned, their schedules set) when the API starts. */
+      reviewsDir: z.string().optional(),
+      /** How many people per second a rollout of a changed package asks to plan their access again, so live changes keep their share. */
+      rolloutPerSecond: z.coerce.number().int().min(1).max(10_000).default(50),
+      /** How long before an assignment ends the person and their manager are reminded (and `expiring` extensions called). */
+      expiryReminders: z.array(duration).max(5).default(['P14D', 'P1D']),
+    })
+    .prefault({}),
   reconciliation: z
     .strictObject({
       /**
@@ -97,6 +112,17 @@ const configSchema = z.strictObject({
       every: z.union([z.literal('off'), duration]).default('PT12H'),
     })
     .prefault({}),
+  rateLimits: z
+    .strictObject({
+      /** Failed authentications (bad API keys, bad callback signatures) one client address may make per window. */
+      authFailures: z.coerce.number().int().min(1).default(20),
+      authWindow: duration.default('PT5M'),
+      /** Wrong temporary access passes per person per window; then the person's passes are locked. */
+      passFailures: z.coerce.number().int().min(1).default(5),
+      passWindow: duration.default('PT15M'),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   /** Provisioning targets; without any, the `ldap` settings make the one OpenLDAP target. */
   targets: z.array(targetSchema).optional(),
   /** Endpoints lifecycle tasks may call, each with the secret that signs the calls both ways. */
@@ -105,6 +131,14 @@ const configSchema = z.strictObject({
 
 type RawConfig = z.output<typeof configSchema>;
 
+/** How many failures a window allows, per client address (authentication) and per person (temporary access passes). */
+export interface RateLimitPolicy {
+  authFailures: number;
+  authWindowMs: number;
+  passFailures: number;
+  passWindowMs: number;
+}
+
 export interface TenureConfig extends Omit<RawConfig, 'targets'> {
   /** Every provisioning target, with mappings parsed. */
   targets: CompiledTarget[];
@@ -112,13 +146,16 @@ export interface TenureConfig extends Omit<RawConfig, 'targets'> {
   datePolicy: DatePolicy;
   usernamePolicy: UsernamePolicy;
   ldap: RawConfig['ldap'] & { peopleDn: string; groupsDn: string };
-  api: RawConfig['api'] & { publicUrl: string };
+  api: RawConfig['api'] & { publicUrl: string; requestTimeoutMs: number };
+  database: RawConfig['database'] & { connectTimeoutMs: number };
+  rateLimitPolicy: RateLimitPolicy;
 }
 
 /** Environment variable → path in the configuration. */
 export const environmentOverrides = {
   TENURE_MODE: 'mode',
   TENURE_DATABASE_URL: 'database.url',
+  TENURE_DATABASE_CONNECT_TIMEOUT: 'database.connectTimeout',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
   TENURE_TASK_QUEUE: 'temporal.taskQueue',
@@ -127,12 +164,14 @@ export const environmentOverrides = {
   TENURE_MAX_BODY_BYTES: 'api.maxBodyBytes',
   TENURE_RELAY_INTERVAL_MS: 'api.relayIntervalMs',
   TENURE_PUBLIC_URL: 'api.publicUrl',
+  TENURE_REQUEST_TIMEOUT: 'api.requestTimeout',
   TENURE_PREHIRE_LEAD: 'lifecycle.prehireLead',
   TENURE_LEAVER_RETENTION: 'lifecycle.leaverRetention',
   TENURE_HIRE_LOCAL_TIME: 'lifecycle.hireLocalTime',
   TENURE_LEAVE_LOCAL_TIME: 'lifecycle.leaveLocalTime',
   TENURE_DEFAULT_TIME_ZONE: 'lifecycle.defaultTimeZone',
   TENURE_EMAIL_DOMAIN: 'identity.emailDomain',
+  TENURE_DEFAULT_DOMAIN: 'identity.defaultDomain',
   TENURE_USERNAME_PATTERNS: 'identity.usernamePatterns',
   TENURE_USERNAME_MAX_LENGTH: 'identity.usernameMaxLength',
   TENURE_LDAP_URL: 'ldap.url',
@@ -142,17 +181,26 @@ export const environmentOverrides = {
   TENURE_LDAP_PEOPLE_DN: 'ldap.peopleDn',
   TENURE_LDAP_GROUPS_DN: 'ldap.groupsDn',
   TENURE_RECONCILE_EVERY: 'reconciliation.every',
+  TENURE_ACCESS_EXPIRY_REMINDERS: 'access.expiryReminders',
   TENURE_HR_WRITEBACK_URL: 'hrWriteback.url',
   TENURE_HR_WRITEBACK_SECRET: 'hrWriteback.secret',
   TENURE_LIFECYCLE_WORKFLOWS_DIR: 'lifecycle.workflowsDir',
+  TENURE_ACCESS_CATALOGS_DIR: 'access.catalogsDir',
+  TENURE_ACCESS_REVIEWS_DIR: 'access.reviewsDir',
+  TENURE_ACCESS_ROLLOUT_PER_SECOND: 'access.rolloutPerSecond',
   TENURE_SMTP_URL: 'mail.smtpUrl',
   TENURE_MAIL_FROM: 'mail.from',
   TENURE_ORGANIZATION_NAME: 'mail.organizationName',
   TENURE_MAIL_LOCALE: 'mail.defaultLocale',
   TENURE_CUSTOM_EXTENSIONS: 'customExtensions',
+  TENURE_AUTH_FAILURE_LIMIT: 'rateLimits.authFailures',
+  TENURE_AUTH_FAILURE_WINDOW: 'rateLimits.authWindow',
+  TENURE_PASS_FAILURE_LIMIT: 'rateLimits.passFailures',
+  TENURE_PASS_FAILURE_WINDOW: 'rateLimits.passWindow',
+  TENURE_LOG_LEVEL: 'log.level',
 } as const;
 
-const listSettings = new Set(['identity.usernamePatterns']);
+const listSettings = new Set(['identity.usernamePatterns', 'access.expiryReminders']);
 /** Settings given as JSON in their variable. */
 const jsonSettings = new Set(['customExtensions']);
 
@@ -240,12 +288,25 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     peopleDn: raw.ldap.peopleDn ?? `ou=people,${raw.ldap.baseDn}`,
     groupsDn: raw.ldap.groupsDn ?? `ou=groups,${raw.ldap.baseDn}`,
   };
-  const { targets, problems } = compileTargets(raw.targets ?? [defaultLdapTarget(ldap)]);
+  const { targets, problems } = compileTargets(raw.targets ?? [defaultLdapTarget(ldap)], {
+    defaultDomain: { value: raw.identity.defaultDomain, setting: 'identity.defaultDomain (TENURE_DEFAULT_DOMAIN)' },
+  });
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p.path}: ${p.message}`));
   return {
     ...raw,
     targets,
-    api: { ...raw.api, publicUrl: (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, '') },
+    api: {
+      ...raw.api,
+      publicUrl: (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, ''),
+      requestTimeoutMs: parseExactDuration(raw.api.requestTimeout),
+    },
+    database: { ...raw.database, connectTimeoutMs: parseExactDuration(raw.database.connectTimeout) },
+    rateLimitPolicy: {
+      authFailures: raw.rateLimits.authFailures,
+      authWindowMs: parseExactDuration(raw.rateLimits.authWindow),
+      passFailures: raw.rateLimits.passFailures,
+      passWindowMs: parseExactDuration(raw.rateLimits.passWindow),
+    },
     ldap,
     lifecyclePolicy: {
       prehireLeadMs: parseExactDuration(raw.lifecycle.prehireLead),
@@ -277,7 +338,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 /** The OpenLDAP target Tenure had before targets were configurable: inetOrgPerson under peopleDn. */
 export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassword: string; baseDn: string; peopleDn: string; groupsDn: string }): TargetConfig {
-  return {
+  // Through the schema, so every setting not named here takes the same default as in a file.
+  return targetSchema.parse({
     type: 'ldap',
     name: 'ldap',
     url: ldap.url,
@@ -286,27 +348,20 @@ export function defaultLdapTarget(ldap: { url: string; bindDn: string; bindPassw
     baseDn: ldap.baseDn,
     peopleDn: ldap.peopleDn,
     groupsDn: ldap.groupsDn,
-    tlsRejectUnauthorized: true,
-    rdnAttribute: 'uid',
-    anchorAttribute: 'employeeNumber',
-    objectClasses: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-    deprovision: 'delete',
-    pauseAfterFailures: 10,
-    groups: [],
     mappings: [
       { target: 'uid', source: 'username', apply: 'create' },
-      { target: 'cn', source: 'displayName', apply: 'always' },
-      { target: 'sn', source: 'familyName', apply: 'always' },
-      { target: 'givenName', expression: 'Coalesce([preferredName], [givenName])', apply: 'always' },
-      { target: 'displayName', source: 'displayName', apply: 'always' },
-      { target: 'mail', source: 'workEmail', apply: 'always' },
-      { target: 'employeeType', source: 'employeeType', apply: 'always' },
-      { target: 'title', source: 'jobTitle', apply: 'always' },
-      { target: 'departmentNumber', source: 'department', apply: 'always' },
-      { target: 'l', source: 'location', apply: 'always' },
-      { target: 'manager', source: 'manager', apply: 'always' },
+      { target: 'cn', source: 'displayName' },
+      { target: 'sn', source: 'familyName' },
+      { target: 'givenName', expression: 'Coalesce([preferredName], [givenName])' },
+      { target: 'displayName', source: 'displayName' },
+      { target: 'mail', source: 'workEmail' },
+      { target: 'employeeType', source: 'employeeType' },
+      { target: 'title', source: 'jobTitle' },
+      { target: 'departmentNumber', source: 'department' },
+      { target: 'l', source: 'location' },
+      { target: 'manager', source: 'manager' },
     ],
-  };
+  });
 }
 
 /** What lifecycle workflow definitions may refer to on this installation. */

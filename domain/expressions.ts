@@ -14,6 +14,8 @@
 //   constant   := "vbBinaryCompare" | "vbTextCompare"
 //   name       := letter ( letter | digit | "_" )*
 //
+// An expression is at most 10,000 characters and nests calls at most 64 deep, checked before and
+// while parsing, so no input can exhaust the stack.
 // Every argument is evaluated before its function runs (as in VBA, so IIF evaluates both branches).
 // Dates travel as strings: CDate, DateAdd, DateFromNum and Now return UTC "M/d/yyyy h:mm:ss tt".
 // A null argument to a string function gives null, except where the reference says otherwise.
@@ -34,6 +36,8 @@ export interface ExpressionContext {
   random: () => number;
   /** Whether SelectUniqueValue may take a candidate; without it the first non-empty one wins. */
   isUnique?: (value: string) => boolean;
+  /** What DefaultDomain() returns: the installation's configured default domain. */
+  defaultDomain?: string;
 }
 
 export const functionNames = [
@@ -49,6 +53,7 @@ export const functionNames = [
   'DateAdd',
   'DateDiff',
   'DateFromNum',
+  'DefaultDomain',
   'FormatDateTime',
   'Guid',
   'IgnoreFlowIfNullOrEmpty',
@@ -61,6 +66,7 @@ export const functionNames = [
   'Item',
   'Join',
   'Left',
+  'Len',
   'Mid',
   'NormalizeDiacritics',
   'Not',
@@ -134,6 +140,7 @@ interface Evaluation {
   now: Date;
   random: () => number;
   isUnique: ((value: string) => boolean) | undefined;
+  defaultDomain: string | undefined;
 }
 
 interface Signature {
@@ -314,6 +321,12 @@ const specs: Record<FunctionName, FunctionSpec> = {
       return formatDateTime(date);
     },
   },
+  DefaultDomain: {
+    params: [],
+    min: 0,
+    max: 0,
+    evaluate: (a) => a.state.defaultDomain ?? a.fail('invalid-argument', 'no default domain is configured'),
+  },
   FormatDateTime: {
     params: ['source', 'dateTimeStyles', 'inputFormat', 'outputFormat'],
     // Three arguments is the older (source, inputFormat, outputFormat) form still found in the wild.
@@ -424,6 +437,13 @@ const specs: Record<FunctionName, FunctionSpec> = {
       if (source === null) return '';
       return count < 0 ? source : source.slice(0, count);
     },
+  },
+  Len: {
+    params: ['value'],
+    min: 1,
+    max: 1,
+    // As VB's Len of the value as text, in UTF-16 code units as .NET counts; nothing is 0.
+    evaluate: (a) => a.text(0)?.length ?? 0,
   },
   Mid: {
     params: ['source', 'start', 'length'],
@@ -729,9 +749,15 @@ export interface ParseOptions {
   attributes?: readonly string[];
 }
 
+export const maxExpressionLength = 10_000;
+export const maxExpressionDepth = 64;
+
 export function parseExpression(text: string, options: ParseOptions = {}): Expression {
+  if (text.length > maxExpressionLength) throw new ExpressionSyntaxError(`the expression is longer than ${maxExpressionLength} characters`, maxExpressionLength);
   const tokens = tokenize(text);
   let index = 0;
+  // Each call level is a stack frame here and in evaluate().
+  let depth = 0;
   const peek = () => tokens[index]!;
   const next = () => tokens[index++]!;
   const known = options.attributes ? new Map(options.attributes.map((name) => [name.toLowerCase(), name])) : undefined;
@@ -799,6 +825,7 @@ export function parseExpression(text: string, options: ParseOptions = {}): Expre
     const name = byLowerName.get(lower);
     if (!name) throw new ExpressionSyntaxError(`unknown function "${written}"`, position);
     const spec = specs[name];
+    if (++depth > maxExpressionDepth) throw new ExpressionSyntaxError(`the expression nests calls deeper than ${maxExpressionDepth} levels`, position);
     next(); // "("
     const args: Expression[] = [];
     if (peek().type === ')') {
@@ -812,6 +839,7 @@ export function parseExpression(text: string, options: ParseOptions = {}): Expre
         if (separator.type !== ',') throw new ExpressionSyntaxError(`expected "," or ")" but found ${describe(separator)}`, separator.position);
       }
     }
+    depth--;
     const node: CallExpression = { kind: 'call', name, args, position };
     checkArity(node, spec);
     spec.check?.(args, node);
@@ -861,7 +889,7 @@ function checkSelectUniqueValuePlacement(node: Expression, top: boolean): void {
 class IgnoreFlowSignal {}
 
 export function evaluateExpression(expr: Expression, context: ExpressionContext): EvaluationResult {
-  const state: Evaluation = { now: context.now, random: context.random, isUnique: context.isUnique };
+  const state: Evaluation = { now: context.now, random: context.random, isUnique: context.isUnique, defaultDomain: context.defaultDomain };
   try {
     return evaluate(expr, context.attributes, state);
   } catch (error) {
@@ -878,7 +906,7 @@ export function evaluateExpression(expr: Expression, context: ExpressionContext)
  */
 export function uniqueValueCandidates(expr: Expression, context: ExpressionContext): string[] {
   if (expr.kind !== 'call' || expr.name !== 'SelectUniqueValue') return [];
-  const state: Evaluation = { now: context.now, random: context.random, isUnique: undefined };
+  const state: Evaluation = { now: context.now, random: context.random, isUnique: undefined, defaultDomain: context.defaultDomain };
   const candidates: string[] = [];
   for (const arg of expr.args) {
     let value: ExpressionValue;
@@ -907,6 +935,13 @@ export function referencedAttributes(expr: Expression): string[] {
   };
   visit(expr);
   return names;
+}
+
+/** Whether the expression calls the function anywhere. */
+export function usesFunction(expr: Expression, name: FunctionName): boolean {
+  if (expr.kind === 'call') return expr.name === name || expr.args.some((arg) => usesFunction(arg, name));
+  if (expr.kind === 'compare') return usesFunction(expr.left, name) || usesFunction(expr.right, name);
+  return false;
 }
 
 /** Whether the value must be masked in logs, as Entra does for an expression wrapped in Redact(). */

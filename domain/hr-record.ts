@@ -21,6 +21,8 @@ export interface HrRecord {
   leaveDate?: string;
   hireAt: number;
   leaveAt?: number;
+  /** The last sign-in (epoch ms), where the feed carries it. */
+  lastSignIn?: number;
 }
 
 /** The attributes that flow to accounts; a change in any of them is a "mover" update. */

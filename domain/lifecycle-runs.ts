@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { parseSignedDuration, personAttributes, type DefinitionVersion, type Trigger } from './lifecycle-workflows';
 import { evaluateRule, parseRule, type Attributes } from './rules';
-import { parseExactDuration } from './time';
+import { isStorableInstant, parseExactDuration } from './time';
 
 // When lifecycle workflows run for a person: the instant of each time trigger in the person's
 // time zone, catch-up for instants that passed while data changed, and which change and group
@@ -18,6 +18,21 @@ export interface PersonFacts {
   timeZone: string;
   /** HR withdrew the record: nothing runs. */
   withdrawn: boolean;
+}
+
+/** What a lifecycle run workflow starts with. */
+export interface RunInput {
+  runId: string;
+  employeeId: string;
+  definitionId: string;
+  triggerKey: string;
+  trigger: string;
+  scheduledFor: number;
+  requestedBy: string;
+  /** For mover mails: the values before the change. */
+  previous?: Record<string, string | undefined>;
+  /** Run again for the tasks that did not complete (an operator asked). */
+  retry?: boolean;
 }
 
 export interface PlannedRun {
@@ -47,14 +62,30 @@ export function inScope(definition: Pick<DefinitionVersion, 'scope' | 'caseSensi
 
 type TimeTrigger = Extract<Trigger, { type: 'time' }>;
 
-/** The instant a time trigger fires for this person, or undefined when its base date is unknown. */
+/** A saved offset in milliseconds; undefined for one saved before offsets were bounded, which no run can use. */
+function storedOffset(offset: string): number | undefined {
+  try {
+    return parseSignedDuration(offset);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The instant a time trigger fires for this person, or undefined when its base date is unknown
+ * or the offset carries it beyond the instants that can be stored (a definition saved before offsets were bounded).
+ */
 export function triggerInstant(trigger: TimeTrigger, person: PersonFacts): number | undefined {
   const base = trigger.on === 'hireDate' ? person.hireAt : trigger.on === 'leaveDate' ? person.leaveAt : person.createdAt;
-  if (base === undefined) return undefined;
-  const shifted = base + parseSignedDuration(trigger.offset);
+  const offset = storedOffset(trigger.offset);
+  if (base === undefined || offset === undefined) return undefined;
+  const shifted = base + offset;
+  if (!isStorableInstant(shifted)) return undefined;
   if (!trigger.localTime) return shifted;
   const [hour, minute, second = 0] = trigger.localTime.split(':').map(Number);
-  return DateTime.fromMillis(shifted, { zone: person.timeZone }).set({ hour, minute, second, millisecond: 0 }).toMillis();
+  const local = DateTime.fromMillis(shifted, { zone: person.timeZone }).set({ hour, minute, second, millisecond: 0 }).toMillis();
+  return isStorableInstant(local) ? local : undefined;
 }
 
 export function runKey(definitionId: string, trigger: string, base: number | string): string {

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { formatIssues } from './field-errors';
 import { parseRule, RuleSyntaxError } from './rules';
+import { defaultMaxWait } from './task-waits';
+import { parseTemplateText, TemplateSyntaxError, templateNames } from './template-text';
+import { storableTextMessage, unstorableStrings } from './text';
 import { isLocalTime, parseExactDuration } from './time';
 
 // Lifecycle workflow definitions: data that says which tasks run for whom and when. Validated
@@ -60,16 +64,17 @@ export const templatePlaceholders = [
 ] as const;
 const tapPlaceholders = ['temporaryAccessPass', 'temporaryAccessPassExpiresAt'] as const;
 
-const placeholderPattern = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
-
+/** What is wrong with a template text: syntax, and placeholders or sections naming unknown values. */
 export function templateProblems(text: string, allowed: readonly string[]): string[] {
-  const problems: string[] = [];
-  for (const match of text.matchAll(placeholderPattern)) {
-    if (!allowed.includes(match[1]!)) problems.push(`unknown placeholder {{${match[1]}}} (known: ${allowed.join(', ')})`);
+  let nodes;
+  try {
+    nodes = parseTemplateText(text);
+  } catch (error) {
+    if (!(error instanceof TemplateSyntaxError)) throw error;
+    return [error.message];
   }
-  const stray = text.replace(placeholderPattern, '');
-  if (/\{\{|\}\}/.test(stray)) problems.push('a "{{" or "}}" that is not a placeholder');
-  return problems;
+  const unknown = [...new Set(templateNames(nodes).filter((name) => !allowed.includes(name)))];
+  return unknown.map((name) => `unknown placeholder {{${name}}} (known: ${allowed.join(', ')})`);
 }
 
 /** An ISO 8601 duration, negative with a leading "-" (before the instant). */
@@ -85,7 +90,8 @@ export function parseSignedDuration(value: string): number {
   return value.startsWith('-') ? -parseExactDuration(value.slice(1)) : parseExactDuration(value.replace(/^\+/, ''));
 }
 
-const durationSchema = z.string().superRefine((value, ctx) => {
+/** An exact ISO 8601 duration (weeks, days, hours, minutes, seconds), up to 1,000 years. */
+export const durationSchema = z.string().superRefine((value, ctx) => {
   try {
     parseExactDuration(value);
   } catch (error) {
@@ -169,12 +175,30 @@ export const mailRecipients: Partial<Record<TaskType, 'person' | 'manager'>> = {
   'generate-temporary-access-pass': 'manager',
 };
 
+/**
+ * Placeholders whose values time brings (the username and work email once provisioning has run,
+ * the manager's once they are known): a mail that needs one waits for it; any other missing
+ * value fails the task, naming it.
+ */
+export const placeholdersWorthWaitingFor: readonly string[] = ['username', 'workEmail', 'managerDisplayName', 'managerGivenName', 'managerEmail'];
+/** A task's id within its definition. */
+export const taskIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64);
+
+/** A lifecycle run's id (its Temporal workflow id): visible ASCII made of the definition, the person and the trigger. */
+export const runIdSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[\x21-\x7e]+$/, { error: 'a lifecycle run id is visible ASCII (letters, digits, punctuation), without spaces or control characters' });
+
 const taskEntrySchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64).optional(),
+  id: taskIdSchema.optional(),
   type: z.enum(taskTypeNames as [TaskType, ...TaskType[]]),
   name: z.string().max(200).optional(),
   enabled: z.boolean().default(true),
   continueOnError: z.boolean().default(false),
+  /** Up to how long the task waits for what it needs before it fails (ISO 8601). */
+  maxWait: durationSchema.default(defaultMaxWait),
   args: z.unknown().optional(),
 });
 
@@ -184,22 +208,27 @@ export interface LifecycleTask {
   name: string;
   enabled: boolean;
   continueOnError: boolean;
+  /** Absent in definitions saved before tasks could wait: the default applies. */
+  maxWait?: string;
   args: Record<string, unknown>;
 }
+
+const maxScopeLength = 4000;
 
 export const definitionIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-", e.g. onboard-new-hire' })
   .max(64);
 
-const definitionInputSchema = z.strictObject({
+/** A definition as an administrator writes it (before defaults and the checks across fields). */
+export const definitionInputSchema = z.strictObject({
   id: definitionIdSchema,
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
   category: z.enum(lifecycleCategories),
   enabled: z.boolean().default(true),
   trigger: triggerSchema,
-  scope: z.string().max(4000).optional(),
+  scope: z.string().max(maxScopeLength).optional(),
   caseSensitive: z.boolean().default(false),
   catchUp: durationSchema.default('P3D'),
   tasks: z.array(taskEntrySchema).min(1).max(500),
@@ -238,16 +267,7 @@ export interface ValidationContext {
 
 export type DefinitionResult = { ok: true; definition: LifecycleDefinition } | { ok: false; errors: FieldProblem[] };
 
-const path = (parts: readonly PropertyKey[]) => parts.map(String).join('.') || '(definition)';
-
-function issues(error: z.ZodError, prefix: PropertyKey[] = []): FieldProblem[] {
-  return error.issues.flatMap((issue) => {
-    const keys = (issue as { keys?: string[] }).keys;
-    return issue.code === 'unrecognized_keys' && keys
-      ? keys.map((key) => ({ path: path([...prefix, ...issue.path, key]), message: 'unknown field' }))
-      : [{ path: path([...prefix, ...issue.path]), message: issue.message }];
-  });
-}
+const issues = (error: z.ZodError, prefix: PropertyKey[] = []): FieldProblem[] => formatIssues(error.issues, prefix.map(String).join('.'), '(definition)');
 
 /** A locale the runtime can format dates in (well-formed is not enough: "xx-XX" would fall back silently). */
 function supportedLocale(locale: string): boolean {
@@ -258,9 +278,9 @@ function supportedLocale(locale: string): boolean {
   }
 }
 
-/** A rule's syntax problem, if any. */
+/** A rule's syntax problem, if any; a rule over the length limit is reported by the schema and never parsed. */
 function scopeProblem(scope: unknown): FieldProblem | undefined {
-  if (typeof scope !== 'string') return undefined;
+  if (typeof scope !== 'string' || scope.length > maxScopeLength) return undefined;
   try {
     parseRule(scope, { attributes: personAttributes });
     return undefined;
@@ -310,7 +330,8 @@ function checkTask(task: { type: TaskType; args?: unknown }, index: number, cont
 /** Checks a definition as an administrator wrote it, and fills in every default; every problem is reported. */
 export function validateDefinition(input: unknown, context: ValidationContext): DefinitionResult {
   const parsed = definitionInputSchema.safeParse(input);
-  const errors: FieldProblem[] = [];
+  // Definitions are stored as jsonb, which refuses NUL and broken UTF-16 anywhere in them.
+  const errors: FieldProblem[] = unstorableStrings(input).map((path) => ({ path, message: storableTextMessage }));
   const raw = (typeof input === 'object' && input !== null ? input : {}) as { scope?: unknown; tasks?: unknown };
   const scope = scopeProblem(raw.scope);
   if (scope) errors.push(scope);
@@ -321,7 +342,7 @@ export function validateDefinition(input: unknown, context: ValidationContext): 
     if (Array.isArray(raw.tasks)) {
       raw.tasks.forEach((task: unknown, index) => {
         const type = (task as { type?: unknown } | null)?.type;
-        if (typeof type === 'string' && type in taskTypes) checkTask({ type: type as TaskType, args: (task as { args?: unknown }).args }, index, context, errors);
+        if (typeof type === 'string' && Object.hasOwn(taskTypes, type)) checkTask({ type: type as TaskType, args: (task as { args?: unknown }).args }, index, context, errors);
       });
     }
     const seen = new Set<string>();
@@ -344,7 +365,7 @@ export function validateDefinition(input: unknown, context: ValidationContext): 
     if (ids.has(id)) errors.push({ path: `tasks.${index}.id`, message: `duplicate task id "${id}"` });
     ids.add(id);
     const args = checkTask(task, index, context, errors);
-    if (args) tasks.push({ id, type: task.type, name: task.name ?? task.type, enabled: task.enabled, continueOnError: task.continueOnError, args });
+    if (args) tasks.push({ id, type: task.type, name: task.name ?? task.type, enabled: task.enabled, continueOnError: task.continueOnError, maxWait: task.maxWait, args });
   });
   if (errors.length > 0) return { ok: false, errors };
   const { tasks: _tasks, ...rest } = definition;

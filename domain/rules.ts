@@ -13,6 +13,8 @@
 //   value      := string ('…' or "…", doubled quote escapes itself) | number | "true" | "false" | "null"
 //   attribute  := letter ( letter | digit | "_" )*
 // String comparisons ignore case unless the rule is parsed with { caseSensitive: true }.
+// A rule is at most 10,000 characters and nests "(" and "not" at most 64 deep, checked before
+// and while parsing, so no input can exhaust the stack.
 
 export type Operator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type Literal = string | number | boolean | null;
@@ -95,8 +97,20 @@ export interface ParseOptions {
   attributes?: readonly string[];
 }
 
+export const maxRuleLength = 10_000;
+export const maxRuleDepth = 64;
+
 export function parseRule(text: string, options: ParseOptions = {}): Rule {
+  if (text.length > maxRuleLength) throw new RuleSyntaxError(`the rule is longer than ${maxRuleLength} characters`, maxRuleLength);
   const tokens = tokenize(text);
+  let depth = 0;
+  /** Parentheses and "not" nest; each level is a stack frame here and in evaluateRule. */
+  function nested<T>(token: Token, parse: () => T): T {
+    if (++depth > maxRuleDepth) throw new RuleSyntaxError(`the rule nests deeper than ${maxRuleDepth} levels`, token.position);
+    const result = parse();
+    depth--;
+    return result;
+  }
   let index = 0;
   const peek = () => tokens[index]!;
   const next = () => tokens[index++]!;
@@ -151,18 +165,18 @@ export function parseRule(text: string, options: ParseOptions = {}): Rule {
 
   function primary(): Rule {
     if (peek().type === '(') {
-      next();
-      const rule = or();
-      expect(')', '")"');
-      return rule;
+      return nested(next(), () => {
+        const rule = or();
+        expect(')', '")"');
+        return rule;
+      });
     }
     return comparison();
   }
 
   function unary(): Rule {
     if (isWord(peek(), 'not')) {
-      next();
-      return { kind: 'not', rule: unary() };
+      return nested(next(), () => ({ kind: 'not', rule: unary() }));
     }
     return primary();
   }
@@ -243,4 +257,25 @@ export function evaluateRule(rule: Rule, attributes: Attributes, options: Evalua
     case 'compare':
       return compare(attributes[rule.attribute], rule.op, rule.value, caseSensitive);
   }
+}
+
+/** The attributes a rule reads, each once: what an explanation of a match shows. */
+export function ruleAttributes(rule: Rule): string[] {
+  const names = new Set<string>();
+  const walk = (r: Rule): void => {
+    switch (r.kind) {
+      case 'and':
+      case 'or':
+        walk(r.left);
+        walk(r.right);
+        return;
+      case 'not':
+        walk(r.rule);
+        return;
+      default:
+        names.add(r.attribute);
+    }
+  };
+  walk(rule);
+  return [...names];
 }

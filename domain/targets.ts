@@ -5,11 +5,14 @@ import {
   evaluateExpression,
   parseExpression,
   uniqueValueCandidates,
+  usesFunction,
   type Expression,
   type ExpressionValue,
 } from './expressions';
+import { defaultBreakerPolicy, type BreakerPolicy } from './breaker';
 import { personAttributes } from './lifecycle-workflows';
 import { evaluateRule, parseRule, RuleSyntaxError, type Rule } from './rules';
+import { parseExactDuration } from './time';
 
 // Provisioning targets: the systems a person's accounts live in, how each is reached, which
 // identities it receives, and how its attributes are computed (Entra-style mappings).
@@ -18,6 +21,14 @@ import { evaluateRule, parseRule, RuleSyntaxError, type Rule } from './rules';
 export const mappingSourceAttributes = [...personAttributes, 'manager'] as const;
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const duration = z.string().superRefine((value, ctx) => {
+  try {
+    parseExactDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 const mappingSchema = z
   .strictObject({
@@ -35,14 +46,25 @@ const mappingSchema = z
   });
 export type Mapping = z.output<typeof mappingSchema>;
 
+export const targetNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64);
+
 const common = {
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'lowercase letters, digits and "-"' }).max(64),
+  name: targetNameSchema,
   /** Which identities this target receives (the lifecycle rule language); all when absent. */
   scope: z.string().optional(),
   /** What happens to the account of someone who leaves the scope or is deleted. */
   deprovision: z.enum(['delete', 'disable']).default('delete'),
-  /** Consecutive failed attempts after which the target is paused. */
-  pauseAfterFailures: z.coerce.number().int().min(1).default(10),
+  /** When an unreachable target stops being called, how it is probed, how fast people waiting for it catch up. */
+  breaker: z
+    .strictObject({
+      openAfter: duration.default('PT10S'),
+      minFailures: z.coerce.number().int().min(1).default(defaultBreakerPolicy.minFailures),
+      firstProbe: duration.default('PT10S'),
+      maxProbeInterval: duration.default('PT2M'),
+      quarantineRetry: duration.default('PT1H'),
+      drainPerSecond: z.coerce.number().positive().max(1000).default(defaultBreakerPolicy.drainPerSecond),
+    })
+    .prefault({}),
   mappings: z.array(mappingSchema).min(1),
   /**
    * Groups the account belongs in while its person matches the group's scope (everyone in the
@@ -114,6 +136,14 @@ export interface CompiledTarget {
   container?: Expression;
   scope?: Rule;
   groups: { group: string; scope?: Rule }[];
+  breaker: BreakerPolicy;
+  /** What DefaultDomain() gives in this target's expressions. */
+  defaultDomain?: string;
+}
+
+export interface CompileOptions {
+  /** The configured default domain, and the setting that configures it (for the error when an expression needs it). */
+  defaultDomain?: { value?: string; setting: string };
 }
 
 export interface TargetProblem {
@@ -122,7 +152,8 @@ export interface TargetProblem {
 }
 
 /** Parses every expression and rule of the targets; problems name the target, mapping and position. */
-export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarget[]; problems: TargetProblem[] } {
+export function compileTargets(targets: TargetConfig[], options: CompileOptions = {}): { targets: CompiledTarget[]; problems: TargetProblem[] } {
+  const defaultDomain = options.defaultDomain?.value;
   const problems: TargetProblem[] = [];
   const names = new Set<string>();
   const compiled = targets.map((config, t) => {
@@ -149,7 +180,11 @@ export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarg
     });
     const parse = (text: string, path: string): Expression | undefined => {
       try {
-        return parseExpression(text, { attributes: mappingSourceAttributes });
+        const parsed = parseExpression(text, { attributes: mappingSourceAttributes });
+        if (defaultDomain === undefined && usesFunction(parsed, 'DefaultDomain')) {
+          problems.push({ path: at(path), message: `DefaultDomain() needs ${options.defaultDomain?.setting ?? 'a default domain'}, which is not set` });
+        }
+        return parsed;
       } catch (error) {
         if (!(error instanceof ExpressionSyntaxError)) throw error;
         problems.push({ path: at(path), message: error.message });
@@ -170,7 +205,16 @@ export function compileTargets(targets: TargetConfig[]): { targets: CompiledTarg
       return mapping.expression === undefined ? mapping : { ...mapping, parsed: parse(mapping.expression, `mappings.${m} (${mapping.target}).expression`) };
     });
     const container = config.type === 'active-directory' ? parse(config.container, 'container') : undefined;
-    return { config, mappings, container, scope, groups };
+    const { breaker } = config;
+    const policy: BreakerPolicy = {
+      openAfterMs: parseExactDuration(breaker.openAfter),
+      minFailures: breaker.minFailures,
+      firstProbeMs: parseExactDuration(breaker.firstProbe),
+      maxProbeIntervalMs: parseExactDuration(breaker.maxProbeInterval),
+      quarantineRetryMs: parseExactDuration(breaker.quarantineRetry),
+      drainPerSecond: breaker.drainPerSecond,
+    };
+    return { config, mappings, container, scope, groups, breaker: policy, defaultDomain };
   });
   return { targets: compiled, problems };
 }
@@ -185,6 +229,9 @@ export interface MappingContext {
   isUnique?: (value: string) => boolean;
 }
 
+/** A mapping context plus what the target's configuration gives its expressions. */
+const expressionContext = (target: CompiledTarget, context: MappingContext) => ({ ...context, defaultDomain: target.defaultDomain });
+
 function asAttribute(value: ExpressionValue | undefined): AttributeValue | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(String);
@@ -194,7 +241,7 @@ function asAttribute(value: ExpressionValue | undefined): AttributeValue | undef
 /** Mappings whose result must be unique on the target, with their candidates in order. */
 export function uniqueCandidates(target: CompiledTarget, context: MappingContext): { mapping: string; candidates: string[] }[] {
   return target.mappings.flatMap((mapping) =>
-    mapping.parsed ? [{ mapping: mapping.target, candidates: uniqueValueCandidates(mapping.parsed, context) }].filter((c) => c.candidates.length > 0) : [],
+    mapping.parsed ? [{ mapping: mapping.target, candidates: uniqueValueCandidates(mapping.parsed, expressionContext(target, context)) }].filter((c) => c.candidates.length > 0) : [],
   );
 }
 
@@ -216,7 +263,7 @@ export function desiredAttributes(
     if (mapping.constant !== undefined) value = mapping.constant;
     else if (mapping.source !== undefined) value = asAttribute(context.attributes[mapping.source]);
     else if (mapping.parsed) {
-      const result = evaluateExpression(mapping.parsed, context);
+      const result = evaluateExpression(mapping.parsed, expressionContext(target, context));
       if (result === IGNORE_FLOW) {
         ignored.push(mapping.target);
         continue;
@@ -243,7 +290,7 @@ export function wantedGroups(target: CompiledTarget, attributes: MappingContext[
 /** The container (OU) a person belongs in, for targets that place entries by expression. */
 export function containerFor(target: CompiledTarget, context: MappingContext): string | undefined {
   if (!target.container) return undefined;
-  const result = evaluateExpression(target.container, context);
+  const result = evaluateExpression(target.container, expressionContext(target, context));
   return result === IGNORE_FLOW ? undefined : (asAttribute(result) as string | undefined);
 }
 

@@ -4,8 +4,15 @@ import { DateTime, Duration, IANAZone } from 'luxon';
 
 const localTimePattern = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
-/** RFC 3339 date-time: an offset is required, so no instant depends on the machine's zone. */
-const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+/** RFC 3339 date-time: an offset is required, so no instant depends on the machine's zone; at most nanoseconds. */
+const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** The instants RFC 3339 can write (years 0001 to 9999): PostgreSQL, luxon and Date all hold them. */
+const earliestInstant = Date.parse('0001-01-01T00:00:00Z');
+const latestInstant = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A duration or offset longer than this would carry an HR date out of the instants that can be stored. */
+export const maxDurationMs = 1000 * 365.25 * 86_400_000;
 
 export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
@@ -19,10 +26,20 @@ export function isCalendarDate(value: string): boolean {
   return datePattern.test(value) && DateTime.fromISO(value, { zone: 'UTC' }).isValid;
 }
 
+/** Whether an instant (epoch milliseconds) is one RFC 3339 can write and PostgreSQL can store. */
+export function isStorableInstant(epochMs: number): boolean {
+  return Number.isFinite(epochMs) && epochMs >= earliestInstant && epochMs <= latestInstant;
+}
+
+/** An RFC 3339 date-time with offset, at most nanosecond precision, of a storable instant. */
+export function isRfc3339Instant(value: string): boolean {
+  return instantPattern.test(value) && DateTime.fromISO(value, { setZone: true }).isValid && isStorableInstant(Date.parse(value));
+}
+
 /**
  * Parses an ISO 8601 duration of weeks, days, hours, minutes and seconds into milliseconds.
  * Years and months are refused: their length depends on the calendar, and lifecycle
- * deadlines must be exact elapsed time.
+ * deadlines must be exact elapsed time. So is anything longer than 1,000 years.
  */
 export function parseExactDuration(value: string): number {
   const duration = Duration.fromISO(value);
@@ -35,6 +52,7 @@ export function parseExactDuration(value: string): number {
   }
   const ms = duration.toMillis();
   if (ms < 0) throw new RangeError(`"${value}" is negative`);
+  if (!Number.isFinite(ms) || ms > maxDurationMs) throw new RangeError(`"${value}" is longer than 1,000 years`);
   return ms;
 }
 
@@ -49,9 +67,8 @@ export function resolveInstant(value: string, timeZone: string, localTime: strin
     if (!local.isValid) throw new RangeError(`cannot place ${value} ${localTime} in ${timeZone}`);
     return local.toMillis();
   }
-  const instant = DateTime.fromISO(value, { setZone: true });
-  if (!instantPattern.test(value) || !instant.isValid) throw new RangeError(`"${value}" is not an RFC 3339 date-time`);
-  return instant.toMillis();
+  if (!isRfc3339Instant(value)) throw new RangeError(`"${value}" is not an RFC 3339 date-time`);
+  return DateTime.fromISO(value, { setZone: true }).toMillis();
 }
 
 export function toIso(epochMs: number): string {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { HrRecord } from './hr-record';
-import { isCalendarDate, isValidTimeZone, resolveInstant } from './time';
+import { isPlainText, plainTextMessage } from './text';
+import { formatIssues, type FieldError } from './field-errors';
+import { isCalendarDate, isRfc3339Instant, isValidTimeZone, resolveInstant } from './time';
 
 // The HR contract: what an HR system sends for one worker, and what Tenure makes of it.
 
@@ -20,24 +22,24 @@ const plausibleYear = (value: string) => {
   return year >= 1900 && year <= 2200;
 };
 const yearMessage = 'the year must be between 1900 and 2200';
+const instantMessage = 'expected an RFC 3339 date-time with offset and at most 9 fractional digits, e.g. 2026-03-01T09:00:00Z';
 
-const rfc3339 = z.iso
-  .datetime({ offset: true, error: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' })
-  .refine(plausibleYear, { error: yearMessage });
+/** Any RFC 3339 instant with offset that can be stored (years 0001 to 9999, at most nanoseconds). */
+export const instantSchema = z.string().refine(isRfc3339Instant, { error: instantMessage, abort: true }).meta({ format: 'date-time' });
+
+const rfc3339 = instantSchema.refine(plausibleYear, { error: yearMessage });
 
 const dateOrInstant = z
-  .union([z.string().refine(isCalendarDate), z.iso.datetime({ offset: true })], {
-    error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset',
+  .string()
+  .refine((value) => isCalendarDate(value) || isRfc3339Instant(value), {
+    error: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset and at most 9 fractional digits',
+    abort: true,
   })
-  .refine(plausibleYear, { error: yearMessage });
+  .refine(plausibleYear, { error: yearMessage })
+  .meta({ description: 'A date (YYYY-MM-DD), placed at the configured local time in the person’s zone, or an RFC 3339 date-time with offset' });
 
-/** Printable text: control characters and broken UTF-16 have no place in a name (and PostgreSQL refuses NUL). */
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine((value) => !/\p{Cc}|\p{Cs}/u.test(value), { error: 'must not contain control characters' });
+/** Printable text, trimmed: control and format characters have no place in a name (they spoof how it reads in every directory). */
+const text = (max: number) => z.string().trim().max(max).refine(isPlainText, { error: plainTextMessage });
 
 const name = text(128).pipe(z.string().min(1));
 const optionalText = (max: number) =>
@@ -68,6 +70,8 @@ export const workerRecordSchema = z.strictObject({
     .transform((v) => v ?? undefined),
   hireDate: dateOrInstant,
   leaveDate: dateOrInstant.nullish().transform((v) => v ?? undefined),
+  /** When the person last signed in (from the HR or IdP feed, where it has it): access reviews recommend removing the access of the inactive. */
+  lastSignIn: rfc3339.nullish().transform((v) => v ?? undefined),
 });
 
 export type WorkerRecordInput = z.input<typeof workerRecordSchema>;
@@ -80,29 +84,10 @@ export interface DatePolicy {
   leaveLocalTime: string;
 }
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type { FieldError } from './field-errors';
+export { formatIssues } from './field-errors';
 
 export type Resolution = { ok: true; record: HrRecord } | { ok: false; errors: FieldError[] };
-
-interface Issue {
-  path: readonly PropertyKey[];
-  message: string;
-  code?: string;
-  keys?: readonly string[];
-}
-
-/** Field path + message for each problem; an unknown field is reported at its own path. */
-export function formatIssues(issues: readonly Issue[], prefix = ''): FieldError[] {
-  const at = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
-  return issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' && issue.keys
-      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'unknown field' }))
-      : [{ path: at(issue.path), message: issue.message }],
-  );
-}
 
 /** Validates a raw body for one worker and resolves its dates; every offending field is reported. */
 export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: DatePolicy, pathPrefix = '', now?: number): Resolution {
@@ -118,6 +103,11 @@ export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: 
 /** HR clocks drift; a version stamp further ahead than this is a mistake that would freeze later records. */
 const maxAsOfAheadMs = 24 * 3600_000;
 
+/** Why an HR version stamp cannot be taken, if it cannot: more than a day ahead of `now` freezes every later record. */
+export function asOfProblem(asOf: number, now: number): string | undefined {
+  return asOf > now + maxAsOfAheadMs ? 'asOf is more than a day in the future' : undefined;
+}
+
 /**
  * Resolves the dates of an already validated record and checks what needs more than one field.
  * With `now`, an `asOf` more than a day ahead of it is refused.
@@ -125,19 +115,27 @@ const maxAsOfAheadMs = 24 * 3600_000;
 export function resolveParsedRecord(employeeId: string, input: WorkerRecord, policy: DatePolicy, pathPrefix = '', now?: number): Resolution {
   const field = (name: string) => (pathPrefix ? `${pathPrefix}.${name}` : name);
   const errors: FieldError[] = [];
-  if (now !== undefined && Date.parse(input.asOf) > now + maxAsOfAheadMs) {
-    errors.push({ path: field('asOf'), message: 'asOf is more than a day in the future' });
-  }
+  const ahead = now === undefined ? undefined : asOfProblem(Date.parse(input.asOf), now);
+  if (ahead) errors.push({ path: field('asOf'), message: ahead });
   if (input.managerEmployeeId === employeeId) {
     errors.push({ path: field('managerEmployeeId'), message: 'a worker cannot be their own manager' });
   }
   const timeZone = input.timeZone ?? policy.defaultTimeZone;
-  const hireAt = resolveInstant(input.hireDate, timeZone, policy.hireLocalTime);
-  const leaveAt = input.leaveDate === undefined ? undefined : resolveInstant(input.leaveDate, timeZone, policy.leaveLocalTime);
-  if (leaveAt !== undefined && leaveAt <= hireAt) {
+  const place = (name: 'hireDate' | 'leaveDate', value: string, localTime: string): number | undefined => {
+    try {
+      return resolveInstant(value, timeZone, localTime);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      errors.push({ path: field(name), message: error.message });
+      return undefined;
+    }
+  };
+  const hireAt = place('hireDate', input.hireDate, policy.hireLocalTime);
+  const leaveAt = input.leaveDate === undefined ? undefined : place('leaveDate', input.leaveDate, policy.leaveLocalTime);
+  if (hireAt !== undefined && leaveAt !== undefined && leaveAt <= hireAt) {
     errors.push({ path: field('leaveDate'), message: 'the leave instant must be after the hire instant' });
   }
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || hireAt === undefined) return { ok: false, errors };
   const record: HrRecord = {
     employeeId,
     asOf: Date.parse(input.asOf),
@@ -159,6 +157,7 @@ export function resolveParsedRecord(employeeId: string, input: WorkerRecord, pol
     location: input.location,
     leaveDate: input.leaveDate,
     leaveAt,
+    lastSignIn: input.lastSignIn === undefined ? undefined : Date.parse(input.lastSignIn),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(record, { [key]: value });

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { createApiKey } from '../api/api-keys';
 import { createDb } from '../db/client';
 import { ensureDatabase, migrateDatabase } from '../db/migrate';
-import { ConfigError, loadConfig } from '../domain/config';
+import { readCatalogFiles } from '../api/access-catalog-files';
+import { checkCatalogFiles } from '../domain/access-admin';
+import type { AccessValidationContext } from '../domain/access-packages';
+import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/config';
 import { Client as LdapClient } from 'ldapts';
 import { startMailSink } from './mail-sink';
 import { isPortOpen } from './ports';
@@ -34,6 +37,8 @@ const devDefaults: Record<string, string> = {
   TENURE_SMTP_URL: 'smtp://127.0.0.1:2525',
   TENURE_ORGANIZATION_NAME: 'Tenure Dev',
   TENURE_LIFECYCLE_WORKFLOWS_DIR: join(root, 'examples', 'lifecycle-workflows'),
+  TENURE_ACCESS_CATALOGS_DIR: join(root, 'examples', 'access-catalogs'),
+  TENURE_ACCESS_REVIEWS_DIR: join(root, 'examples', 'access-reviews'),
 };
 
 const env: Record<string, string | undefined> = { ...devDefaults, ...process.env };
@@ -65,7 +70,7 @@ function startProcess(name: string, entry: 'worker/main.ts' | 'api/server.ts'): 
     chunk
       .split('\n')
       .filter(Boolean)
-      .map((line) => `[${name}] ${line.replace(/^\[\w+\] /, '')}`)
+      .map((line) => `[${name}] ${line}`)
       .join('\n');
   const tenure = startTenureProcess(entry, env, {
     onOutput: (chunk, stream) => (stream === 'stdout' ? console.log(prefix(chunk)) : console.error(prefix(chunk))),
@@ -99,10 +104,23 @@ if (await isPortOpen(ldapPort)) {
   slapd = await startSlapd({ dir: join(stateDir, 'slapd'), port: ldapPort, adminPassword: config.ldap.bindPassword });
 }
 
-// The groups the example lifecycle workflows use.
+/** The groups the catalogs name on the dev OpenLDAP target, as plain cns under its groups DN (the API reports anything else when it loads them). */
+function catalogGroups(dir: string | undefined, groupsDn: string, context: AccessValidationContext): string[] {
+  if (!dir) return [];
+  const checked = checkCatalogFiles(readCatalogFiles(dir), context, []);
+  if (!checked.ok) return [];
+  const suffix = `,${groupsDn}`.toLowerCase();
+  const resources = checked.files.flatMap((f) => f.packages.flatMap((p) => [...p.resources, ...p.incompatibleGroups]));
+  return resources
+    .filter((r) => r.target === 'ldap' && r.group.toLowerCase().endsWith(suffix))
+    .map((r) => /^cn=([a-z0-9-]+)$/i.exec(r.group.slice(0, -suffix.length))?.[1])
+    .filter((cn) => cn !== undefined);
+}
+
+// The groups the example lifecycle workflows and access catalogs use.
 const ldap = new LdapClient({ url: config.ldap.url });
 await ldap.bind(config.ldap.bindDn, config.ldap.bindPassword);
-for (const cn of ['all-staff', 'engineering', 'sales']) {
+for (const cn of new Set(['all-staff', 'engineering', 'sales', ...catalogGroups(config.access.catalogsDir, config.ldap.groupsDn, lifecycleValidationContext(config))])) {
   await ldap.add(`cn=${cn},${config.ldap.groupsDn}`, { objectClass: ['top', 'groupOfNames'], cn, member: 'cn=empty-membership-placeholder' }).catch((error: { code?: number }) => {
     if (error.code !== 68) throw error;
   });
@@ -138,6 +156,8 @@ Tenure is running (development mode).
   PostgreSQL       ${config.database.url.replace(/\/\/[^@]*@/, '//…@')}
   Lifecycle        pre-hire lead ${config.lifecycle.prehireLead}, leaver retention ${config.lifecycle.leaverRetention}
                    workflows from ${config.lifecycle.workflowsDir}
+  Access           catalogs from ${config.access.catalogsDir}, rollouts at ${config.access.rolloutPerSecond} people/s
+                   reviews from ${config.access.reviewsDir}
   Mail             ${config.mail.smtpUrl} (messages are printed here, prefixed [mail])
   Dev API key      ${key}
                    (valid only while TENURE_MODE=development)

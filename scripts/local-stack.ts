@@ -80,6 +80,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     temporalAddress: temporal.address,
     slapd: { url: slapd.url, adminDn: slapd.adminDn, password: ldapPassword, suffix: slapd.suffix },
     output: () => processes.map((p) => p.output()).join('\n---\n'),
+    /** Process ids of the worker processes (for memory figures). */
+    workerPids: () => processes.slice(1).map((p) => p.child.pid!),
     async stop() {
       stopping = true;
       await Promise.all(processes.map((p) => p.kill()));

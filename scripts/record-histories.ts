@@ -2,6 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { createApiKey } from '../api/api-keys';
+import { saveCatalog, savePackage } from '../db/queries/access';
+import { validatePackage } from '../domain/access-packages';
 import { reconcileScheduleId } from '../worker/reconcile-schedule';
 import { startLocalStack } from './local-stack';
 import { startMailSink } from './mail-sink';
@@ -83,6 +86,39 @@ try {
 
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
+
+  // A person whose workflow continues as new every few dozen events, with a group change in flight.
+  await client.workflow.start('identityWorkflow', { workflowId: 'identity-R-CAN', taskQueue: 'tenure-lifecycle', args: [{ employeeId: 'R-CAN', maxHistoryEvents: 30 }] });
+  for (let i = 0; i < 8; i++) {
+    await put('R-CAN', { hireDate: '2024-01-08', jobTitle: `Title ${i}` });
+    await client.workflow.getHandle('identity-R-CAN').signal('groupMembershipChanged', { group: 'replay', change: 'added', key: `replay-${i}` });
+    await sleep(300);
+  }
+  await until('R-CAN', 'active');
+
+  // An access package granted by rule, and one by a request its manager approves.
+  await saveCatalog(stack.db, { id: 'replay', name: 'Replay', owners: [] }, 'replay');
+  for (const [id, policies] of [
+    ['replay-auto', [{ id: 'eng', type: 'auto', rule: "department eq 'Engineering'" }]],
+    ['replay-ask', [{ id: 'ask', type: 'request', justification: 'optional', stages: [{ approvers: [{ type: 'manager' }] }] }]],
+  ] as const) {
+    const parsed = validatePackage({ id, catalog: 'replay', name: id, resources: [{ target: 'ldap', group: `cn=replay,ou=groups,${stack.slapd.suffix}` }], policies }, { groupTargets: ['ldap'], extensions: [] });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    await savePackage(stack.db, parsed.accessPackage, { source: 'replay', actor: 'replay' });
+  }
+  await put('R-ASK', { hireDate: '2024-01-08', managerEmployeeId: 'R-BOSS' });
+  await until('R-ASK', 'active');
+  const asked = await fetch(`${stack.api}/v1/access-requests`, { method: 'POST', headers, body: JSON.stringify({ employeeId: 'R-ASK', packageId: 'replay-ask' }) });
+  if (asked.status !== 202) throw new Error(`access request: ${asked.status} ${await asked.text()}`);
+  const requestId = ((await asked.json()) as { id: string }).id;
+  const { key: bossKey } = await createApiKey(stack.db, { name: 'replay-boss', scopes: ['self-service'], employeeId: 'R-BOSS' });
+  for (let decided = false; !decided; await sleep(300)) {
+    const res = await fetch(`${stack.api}/v1/access-requests/${requestId}/decision`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${bossKey}` }, body: JSON.stringify({ decision: 'approve' }) });
+    decided = res.status === 200;
+  }
+  await client.workflow.getHandle(`access-request-${requestId}`).result();
+  await sleep(2000);
+
   // A drift sweep: everyone with accounts (R-BOSS, R-REPORT) gets the reconcile signal.
   await client.schedule.getHandle(reconcileScheduleId('tenure-lifecycle')).trigger();
   await sleep(3000);
@@ -95,13 +131,25 @@ try {
     if (runs.length >= 2 && runs.every((r) => !['queued', 'in_progress'].includes(r.status))) break;
   }
   if (runs.length < 2) throw new Error(`expected two lifecycle runs, found ${runs.length}`);
-  const workflowIds = [...['R-LIFE', 'R-CANCEL', 'R-REPORT', 'R-BOSS'].map((id) => `identity-${id}`), ...runs.map((r) => r.runId)];
-  for (const workflowId of workflowIds) {
-    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  // The first run of R-CAN ends in continue-as-new; its current run starts from the carried state.
+  let firstCanRun: string | undefined;
+  for await (const execution of client.workflow.list({ query: `WorkflowId = 'identity-R-CAN' AND ExecutionStatus = 'ContinuedAsNew'` })) {
+    firstCanRun ??= execution.runId;
+  }
+  if (!firstCanRun) throw new Error('identity-R-CAN never continued as new');
+  const recorded: [string, string, string | undefined][] = [
+    ...['R-LIFE', 'R-CANCEL', 'R-REPORT', 'R-BOSS', 'R-ASK', 'R-CAN'].map((id): [string, string, undefined] => [`identity-${id}`, `identity-${id}`, undefined]),
+    ['identity-R-CAN', 'identity-R-CAN-first', firstCanRun],
+    [`access-request-${requestId}`, 'access-request-R-ASK', undefined],
+    // One run of each definition is enough to replay.
+    ...[...new Map(runs.map((r) => [r.runId.replace(/-R-.*/, ''), r])).values()].map((r): [string, string, undefined] => [r.runId, r.runId, undefined]),
+  ];
+  for (const [workflowId, file, runId] of recorded) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     // Binary protobuf: the exact bytes the server keeps, with no JSON conversion in between.
-    writeFileSync(join(out, `${workflowId}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
+    writeFileSync(join(out, `${file}.binpb`), proto.temporal.api.history.v1.History.encode(history).finish());
     const signals = (history.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes?.signalName ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
-    console.log(`recorded ${workflowId} (${history.events?.length} events; signals: ${[...new Set(signals)].join(', ') || 'none'})`);
+    console.log(`recorded ${file} (${history.events?.length} events; signals: ${[...new Set(signals)].join(', ') || 'none'})`);
   }
   await connection.close();
 } finally {

@@ -17,6 +17,17 @@ export interface RunningSamba {
   stop(): Promise<void>;
 }
 
+const domain = { url: 'ldaps://127.0.0.1:636', baseDn: 'DC=tenure,DC=test', adminDn: 'CN=Administrator,CN=Users,DC=tenure,DC=test', realm: 'TENURE.TEST' };
+
+/**
+ * The test domain controller another process started (`node --import tsx scripts/samba.ts`),
+ * used and left running: test files work in OUs of their own, so runs can share it.
+ */
+export async function sharedSamba(adminPassword: string): Promise<RunningSamba> {
+  if (!(await isPortOpen(636))) throw new Error('TENURE_TEST_SHARED_SAMBA=1 but nothing listens on 636: start one with node --import tsx scripts/samba.ts');
+  return { ...domain, adminPassword, stop: async () => {} };
+}
+
 export async function startSamba(options: { dir: string; adminPassword: string }): Promise<RunningSamba> {
   ensureDebianPackages(['samba', 'samba-ad-provision', 'winbind'], '/usr/sbin/samba');
   if (await isPortOpen(636)) throw new Error('port 636 is in use: another directory (a Samba left running?) must stop first');
@@ -42,6 +53,11 @@ export async function startSamba(options: { dir: string; adminPassword: string }
     { encoding: 'utf8' },
   );
   if (provision.status !== 0) throw new Error(`samba-tool domain provision failed: ${provision.stderr.slice(-2000)}`);
+  return runSamba(options);
+}
+
+/** Starts the domain controller provisioned in `dir` (again, after a stop, with the same state). */
+export async function runSamba(options: { dir: string; adminPassword: string }): Promise<RunningSamba> {
   // Its own process group, so stopping it takes every Samba process with it.
   const child: ChildProcess = spawn('samba', ['-i', '-s', join(options.dir, 'etc', 'smb.conf')], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
@@ -66,12 +82,15 @@ export async function startSamba(options: { dir: string; adminPassword: string }
       // already gone
     }
   };
-  return {
-    url: 'ldaps://127.0.0.1:636',
-    baseDn: 'DC=tenure,DC=test',
-    adminDn: 'CN=Administrator,CN=Users,DC=tenure,DC=test',
-    adminPassword: options.adminPassword,
-    realm: 'TENURE.TEST',
-    stop,
-  };
+  return { ...domain, adminPassword: options.adminPassword, stop };
+}
+
+// `node --import tsx scripts/samba.ts` runs the test domain controller until Ctrl-C, for
+// TENURE_TEST_SHARED_SAMBA=1 test runs.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const samba = await startSamba({ dir: join(process.env.TMPDIR ?? '/tmp', 'tenure-shared-samba'), adminPassword: 'Tenure-Adm1n!test' });
+  console.log(`Samba AD DC on ${samba.url} (${samba.baseDn}); Ctrl-C stops it`);
+  const stop = () => void samba.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

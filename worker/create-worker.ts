@@ -14,7 +14,7 @@ export interface TenureWorkerOptions {
   deps: ActivityDeps;
   /** A pre-built bundle (tests build one for all workers); otherwise the worker bundles on start. */
   workflowBundle?: WorkflowBundleOption;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>;
 }
 
 /** Honoured by Worker.create (it spreads options over its defaults) though not in its public type. */

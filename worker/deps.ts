@@ -4,6 +4,7 @@ import { Mailer } from '../activities/connectors/mailer';
 import { connectTargets } from '../activities/connectors/targets';
 import type { Db } from '../db/client';
 import type { TenureConfig } from '../domain/config';
+import { parseExactDuration } from '../domain/time';
 
 /** The connectors and settings activities use, built from configuration; `close` releases them. */
 export function activityDeps(config: TenureConfig, db: Db, temporal: Client, overrides: Partial<ActivityDeps> = {}): { deps: ActivityDeps; close: () => Promise<void> } {
@@ -21,6 +22,7 @@ export function activityDeps(config: TenureConfig, db: Db, temporal: Client, ove
     publicUrl: config.api.publicUrl,
     targets: config.targets,
     connectors,
+    expiryReminders: config.access.expiryReminders.map((before) => ({ before, ms: parseExactDuration(before) })),
     now: () => new Date(),
     random: Math.random,
     ...overrides,

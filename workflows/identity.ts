@@ -12,6 +12,7 @@ import {
   setHandler,
   startChild,
   TemporalFailure,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -23,9 +24,10 @@ import type { Cause } from '../activities/types';
 import { attributeChanges, changedDirectoryAttributes, sameRecordContent, watchedAttributes } from '../domain/hr-record';
 import { describeRecordChange, planLifecycle, type LifecyclePlan } from '../domain/lifecycle';
 import { hrWritebackWorkflow } from './hr-writeback';
-import { initialSnapshot, latestAsOf, remember, type IdentitySnapshot } from './identity-state';
+import { freshCarry, latestAsOf, remember, type IdentityCarry, type IdentitySnapshot, type LifecycleTriggers } from './identity-state';
 import { lifecycleRunWorkflow } from './lifecycle-run';
 import {
+  accessChangedSignal,
   departmentSearchAttribute,
   employeeIdSearchAttribute,
   groupMembershipChangedSignal,
@@ -42,10 +44,8 @@ import {
   reconcileSignal,
   targetResumedSignal,
   runLifecycleWorkflowSignal,
-  type GroupMembershipChange,
   type HrDelivery,
   type IdentityWorkflowInput,
-  type OnDemandRun,
 } from './messages';
 
 // Outages retry until the system is back; activities mark facts that retrying cannot fix as non-retryable.
@@ -67,13 +67,8 @@ const timerActor = 'tenure:schedule';
 const failureRetryMs = 15 * 60_000;
 /** After a target stayed unreachable through its retries. */
 const transientRetryMs = 60_000;
-
-interface Triggers {
-  changes?: PlanInput['changes'] & { previous: Record<string, string | undefined> };
-  groupChanges: GroupMembershipChange[];
-  onDemand: OnDemandRun[];
-  definitionsChanged: boolean;
-}
+/** A person waiting for a target is told when it is back; this is the fallback should that word be lost. */
+const waitingRetryMs = 15 * 60_000;
 
 /**
  * One workflow per person (`identity-{employeeId}`). HR records arrive as signals; the pure
@@ -81,19 +76,27 @@ interface Triggers {
  * workflow runs start as children at their instants; a durable timer waits for the next one.
  */
 export async function identityWorkflow(input: IdentityWorkflowInput): Promise<void> {
-  const s: IdentitySnapshot = input.carried ?? initialSnapshot(input.employeeId);
-  const inbox: HrDelivery[] = [...(input.pending ?? [])];
-  let managerChanged = false;
-  // A fresh chain (or a new code path) plans lifecycle runs once at start.
-  const triggers: Triggers = { groupChanges: [], onDemand: [...(input.pendingOnDemand ?? [])], definitionsChanged: true };
+  // Every handler writes into `carry` (handed to the next run) or is finished before the run closes.
+  const carry: IdentityCarry = input.carried ?? freshCarry(input.employeeId);
+  const { snapshot: s, inbox, triggers } = carry;
 
   setHandler(hrRecordSignal, (delivery) => {
     // A malformed signal must not fail the person's workflow: it is dropped with a log line.
     if ((delivery?.kind === 'upsert' && delivery.record) || delivery?.kind === 'withdraw') inbox.push(delivery);
     else log.warn('dropped a malformed hrRecord signal', { employeeId: s.employeeId });
   });
-  setHandler(managerAccountChangedSignal, () => {
-    managerChanged = true;
+  const refresh = () => {
+    carry.refreshAsked = true;
+  };
+  setHandler(managerAccountChangedSignal, refresh);
+  setHandler(targetResumedSignal, refresh);
+  setHandler(reconcileSignal, () => {
+    carry.sweepAsked = true;
+  });
+  // A grant or removal from outside (a request, an administrator) changes groups without a plan change: sync them too.
+  setHandler(accessChangedSignal, () => {
+    carry.accessAsked = true;
+    carry.refreshAsked = true;
   });
   setHandler(lifecycleDefinitionsChangedSignal, () => {
     triggers.definitionsChanged = true;
@@ -106,6 +109,7 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
   });
   setHandler(identityStateQuery, () => s);
   // Provision now: every target is brought to the desired state, and each one's outcome answered.
+  // Callers wait for the answer, so these are served before the run closes rather than carried.
   let provisionAsked = 0;
   let provisionDone = 0;
   let lastOutcomes: SyncOutcome[] = [];
@@ -113,14 +117,6 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     const ticket = ++provisionAsked;
     await condition(() => provisionDone >= ticket);
     return { outcomes: lastOutcomes, state: s.state ?? 'pending', lastError: s.lastError };
-  });
-  let targetResumed = false;
-  setHandler(targetResumedSignal, () => {
-    targetResumed = true;
-  });
-  let reconcileAsked = false;
-  setHandler(reconcileSignal, () => {
-    reconcileAsked = true;
   });
 
   // The configured targets, asked once per run and again at each sweep or provision-now, so a
@@ -163,53 +159,70 @@ export async function identityWorkflow(input: IdentityWorkflowInput): Promise<vo
     Object.assign(published, { state, department });
   };
 
+  /** Brings every account to the desired state when something asks for it; answers waiting provision-now callers. */
+  async function provision(actor: string): Promise<void> {
+    if (carry.refreshAsked) {
+      carry.refreshAsked = false;
+      if (s.accounts !== 'none') s.attributesStale = true;
+    }
+    const provisionNow = provisionAsked > provisionDone;
+    const sweep = carry.sweepAsked;
+    const asked = provisionAsked;
+    carry.sweepAsked = false;
+    if (provisionNow || sweep) knownTargets = undefined;
+    const by = provisionNow ? 'tenure:provision-now' : sweep ? 'tenure:reconcile' : actor;
+    await guard('planning access', () => reconcilePersonAccess(s, carry, cause(by)));
+    await guard('provisioning', async () => {
+      lastOutcomes = await reconcile(s, cause, by, targetNames, provisionNow || sweep);
+    });
+    provisionDone = asked;
+    if (s.access?.noticesDue) {
+      await guard('sending access notices', async () => {
+        await sync.deliverAccessNotices({ employeeId: s.employeeId });
+        s.access!.noticesDue = false;
+      });
+    }
+  }
+
   for (;;) {
     let actor = timerActor;
     while (inbox.length > 0 && !shouldContinueAsNew()) {
       const delivery = inbox.shift()!;
       actor = delivery.actor;
       await guard('applying an HR record', () => applyDelivery(s, delivery, cause, triggers));
+      // Every word from HR may change what the person's rules give them.
+      carry.accessAsked = true;
     }
-    if (managerChanged || targetResumed) {
-      managerChanged = false;
-      targetResumed = false;
-      if (s.accounts !== 'none') s.attributesStale = true;
-    }
-    const provisionNow = provisionAsked > provisionDone;
-    const sweep = reconcileAsked;
-    const asked = provisionAsked;
-    reconcileAsked = false;
-    if (provisionNow || sweep) knownTargets = undefined;
-    await guard('provisioning', async () => {
-      const by = provisionNow ? 'tenure:provision-now' : sweep ? 'tenure:reconcile' : actor;
-      lastOutcomes = await reconcile(s, cause, by, targetNames, provisionNow || sweep);
-    });
-    provisionDone = asked;
+    await provision(actor);
     await guard('starting lifecycle runs', () => startLifecycleRuns(s, triggers));
     publish();
 
     if (shouldContinueAsNew()) break;
-    const wakeAt = [s.next?.at, s.lifecycle.nextAt, s.retryAt].filter((t): t is number => t !== undefined);
+    const wakeAt = [s.next?.at, s.lifecycle.nextAt, s.retryAt, s.access?.nextAt].filter((t): t is number => t !== undefined);
     const wait = wakeAt.length === 0 ? undefined : Math.max(Math.min(...wakeAt) - Date.now(), 1);
     await condition(
       () =>
         inbox.length > 0 ||
-        managerChanged ||
-        targetResumed ||
+        carry.refreshAsked ||
+        carry.sweepAsked ||
+        carry.accessAsked ||
         provisionAsked > provisionDone ||
-        reconcileAsked ||
         // Lifecycle triggers wait for the first record: waking for them before it would spin.
         (s.record !== undefined && (triggers.definitionsChanged || triggers.onDemand.length > 0 || triggers.groupChanges.length > 0)),
       wait,
     );
   }
 
-  await condition(allHandlersFinished);
-  if ((managerChanged || targetResumed) && s.accounts !== 'none') s.attributesStale = true;
-  await continueAsNew<typeof identityWorkflow>({ ...input, carried: s, pending: inbox, pendingOnDemand: triggers.onDemand });
+  // Provision-now updates accepted while closing are answered here; everything else rides in `carry`.
+  for (;;) {
+    if (provisionAsked > provisionDone) await provision('tenure:provision-now');
+    await condition(() => allHandlersFinished() || provisionAsked > provisionDone);
+    if (provisionAsked === provisionDone && allHandlersFinished()) break;
+  }
+  await continueAsNew<typeof identityWorkflow>({ ...input, carried: carry });
 }
 
-async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (actor: string) => Cause, triggers: Triggers): Promise<void> {
+async function applyDelivery(s: IdentitySnapshot, delivery: HrDelivery, cause: (actor: string) => Cause, triggers: LifecycleTriggers): Promise<void> {
   // The relay or a retried request may hand over the same inbox row twice: the first one counts.
   if (s.recentInboxIds.includes(delivery.inboxId)) return;
   remember(s.recentInboxIds, delivery.inboxId, 200);
@@ -258,6 +271,27 @@ function isPermanent(error: unknown): error is ActivityFailure {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
 }
 
+/** Where the person should be now, by the pure state machine. */
+function currentPlan(s: IdentitySnapshot, record: NonNullable<IdentitySnapshot['record']>, policy: NonNullable<IdentitySnapshot['policy']>): LifecyclePlan {
+  const employment = { hireAt: record.hireAt, leaveAt: record.leaveAt };
+  return planLifecycle({ employment, withdrawnAt: s.withdrawal?.at, previousLeaveAt: s.previousLeaveAt, accounts: s.accounts }, Date.now(), policy);
+}
+
+/**
+ * The person's access packages follow their record, their lifecycle state and the clock
+ * (automatic assignments, grace periods, expiry, reminders); a change makes their groups follow.
+ */
+async function reconcilePersonAccess(s: IdentitySnapshot, carry: IdentityCarry, step: Cause): Promise<void> {
+  if (!s.record || !s.policy) return;
+  const { state } = currentPlan(s, s.record, s.policy);
+  const due = s.access?.nextAt !== undefined && Date.now() >= s.access.nextAt;
+  if (!carry.accessAsked && !due && s.access?.state === state) return;
+  carry.accessAsked = false;
+  const result = await sync.reconcileAccess({ employeeId: s.employeeId, state, cause: step });
+  s.access = { nextAt: result.nextAt, state, noticesDue: result.notices > 0 };
+  if (result.changed && s.accounts !== 'none') s.attributesStale = true;
+}
+
 async function reconcile(
   s: IdentitySnapshot,
   cause: (actor: string) => Cause,
@@ -270,12 +304,7 @@ async function reconcile(
     s.retryAt = undefined;
     return [];
   }
-  const employment = { hireAt: s.record.hireAt, leaveAt: s.record.leaveAt };
-  const plan: LifecyclePlan = planLifecycle(
-    { employment, withdrawnAt: s.withdrawal?.at, previousLeaveAt: s.previousLeaveAt, accounts: s.accounts },
-    Date.now(),
-    s.policy,
-  );
+  const plan = currentPlan(s, s.record, s.policy);
   const desired = plan.accounts === 'none' ? 'absent' : plan.accounts;
   const retryDue = s.retryAt !== undefined && Date.now() >= s.retryAt;
   if (retryDue) s.retryAt = undefined;
@@ -294,10 +323,14 @@ async function reconcile(
       outcomes = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const failures = settled.flatMap((r) => (r.status === 'rejected' ? [failureMessage(r.reason)] : []));
       s.targetErrors = Object.fromEntries(targets.flatMap((target, i) => (settled[i]!.status === 'rejected' ? [[target, failureMessage((settled[i] as PromiseRejectedResult).reason)]] : [])));
+      // An account owed on a target whose breaker is not closed: the person waits, and says so.
+      s.waiting = Object.fromEntries(outcomes.flatMap((o) => (o.status === 'waiting' && o.waiting ? [[o.target, o.waiting]] : [])));
       if (failures.length > 0) {
         lastError = failures.join('; ');
         // Every target is tried again later; those that succeeded find nothing to change.
         s.retryAt = Date.now() + (settled.some((r) => r.status === 'rejected' && isPermanent(r.reason)) ? failureRetryMs : transientRetryMs);
+      } else if (Object.keys(s.waiting).length > 0) {
+        s.retryAt = Date.now() + waitingRetryMs;
       } else {
         s.accounts = plan.accounts;
         s.attributesStale = false;
@@ -324,9 +357,11 @@ async function reconcile(
   s.next = plan.next;
   s.lastError = lastError;
   const { stored } = s;
-  if (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError) {
-    await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, targetErrors: s.targetErrors, cause: cause(actor) });
-    s.stored = { state: s.state, nextAt: s.next?.at, lastError };
+  const waiting = waitingSummary(s.waiting);
+  if (stored?.state !== s.state || stored.nextAt !== s.next?.at || stored.lastError !== lastError || (stored.waiting ?? '') !== waiting) {
+    await store.recordLifecycleState({ employeeId: s.employeeId, from: stored?.state, to: s.state, next: s.next, lastError, targetErrors: s.targetErrors, waiting: s.waiting ?? {}, cause: cause(actor) });
+    if ((stored?.waiting ?? '') !== waiting) upsertMemo({ waiting: waiting || undefined });
+    s.stored = { state: s.state, nextAt: s.next?.at, lastError, waiting };
   }
 
   if (writeBack && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
@@ -339,6 +374,13 @@ async function reconcile(
     s.writtenBack = { username: s.username, workEmail: s.workEmail };
   }
   return outcomes;
+}
+
+/** What the person waits for, in a line operators read in Temporal UI's memo. */
+function waitingSummary(waiting: IdentitySnapshot['waiting']): string {
+  return Object.entries(waiting ?? {})
+    .map(([target, w]) => `account on ${target} since ${w.since}: ${w.reason}`)
+    .join('; ');
 }
 
 function failureMessage(error: unknown): string {
@@ -360,7 +402,7 @@ async function notifyReports(reports: string[]): Promise<void> {
 }
 
 /** Starts the lifecycle runs that are due: time triggers, attribute and group changes, on-demand requests. */
-async function startLifecycleRuns(s: IdentitySnapshot, triggers: Triggers): Promise<void> {
+async function startLifecycleRuns(s: IdentitySnapshot, triggers: LifecycleTriggers): Promise<void> {
   if (!s.record) return;
   const changes = triggers.changes;
   triggers.changes = undefined;

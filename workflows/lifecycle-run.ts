@@ -8,22 +8,33 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunInput } from '../activities/lifecycle-runs';
+import type { RunInput } from '../domain/lifecycle-runs';
 import type { LifecycleTask, MailTemplate, RunStatus } from '../domain/lifecycle-workflows';
+import { defaultMaxWait, skippedAfterFailure, taskNotReadyType, taskPollDelayMs } from '../domain/task-waits';
 import { groupMembershipChangedSignal, identityWorkflowId, resumeTaskUpdate, type ResumeTask } from './messages';
 
-// One run of a lifecycle workflow definition for one person: its tasks in order, each retried
-// with backoff; a task that fails for good stops the run unless it may continue on error.
+// One run of a lifecycle workflow definition for one person: its tasks in order. A task that
+// needs what time can bring (an address, a username, an account, a target that is back) waits
+// for it, visibly and up to its maxWait; only a reason time cannot fix fails it, and a failed
+// task stops the run unless it may continue on error.
 
 const store = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
 
-// Bounded retries, so a run ends (failed, with the reason) instead of waiting forever.
+// A few quick attempts; after them an outage turns into waiting, bounded by the task's maxWait.
 const tasks = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
+
+/** A failure retrying cannot fix (as opposed to one that waiting may). */
+function isFinal(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true && cause.type !== taskNotReadyType;
+}
 
 function reason(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
@@ -81,6 +92,8 @@ export async function lifecycleRunWorkflow(input: RunInput): Promise<RunStatus> 
         const cause = { actor: `lifecycle:${input.runId}`, workflowId: input.runId, runId: input.runId, key: `${input.runId}:${task.id}` };
         const targets = await store.listTargets();
         const outcomes = await Promise.all(targets.map((target) => tasks.syncTarget({ employeeId: input.employeeId, target, desired, stripMemberships: desired === 'absent', cause })));
+        const waiting = outcomes.filter((o) => o.status === 'waiting').map((o) => o.target);
+        if (waiting.length > 0) throw ApplicationFailure.create({ type: taskNotReadyType, message: `${waiting.join(', ')} to be reachable`, nonRetryable: true });
         return { targets: outcomes.map((o) => ({ target: o.target, status: o.status })) };
       }
       case 'add-to-groups':
@@ -126,19 +139,41 @@ export async function lifecycleRunWorkflow(input: RunInput): Promise<RunStatus> 
     }
   }
 
+  /** Runs the task, waiting out what it needs until its maxWait; the run shows what it waits for. */
+  async function performWhenReady(task: LifecycleTask, position: number): Promise<Record<string, unknown>> {
+    const maxWait = task.maxWait ?? defaultMaxWait;
+    const startedAt = Date.now();
+    let shown: string | undefined;
+    for (let polls = 0; ; polls++) {
+      try {
+        return await perform(task);
+      } catch (error) {
+        if (isCancellation(error) || isFinal(error)) throw error;
+        const waitingFor = reason(error);
+        const waited = Date.now() - startedAt;
+        if (waited >= durationMs(maxWait)) throw ApplicationFailure.nonRetryable(`waited ${maxWait} for ${waitingFor}`, 'WaitedTooLong');
+        if (waitingFor !== shown) {
+          await store.recordTaskStatus({ runId: input.runId, position, status: 'waiting', waitingFor });
+          shown = waitingFor;
+        }
+        await sleep(Math.min(taskPollDelayMs(waited, polls), durationMs(maxWait) - waited));
+      }
+    }
+  }
+
   let failedReason: string | undefined;
   let hadErrors = false;
   try {
     for (const [position, task] of begun.tasks.entries()) {
       if (begun.completed.includes(position)) continue;
       if (failedReason !== undefined) {
-        await store.recordTaskStatus({ runId: input.runId, position, status: 'skipped', error: 'not run: an earlier task failed' });
+        await store.recordTaskStatus({ runId: input.runId, position, status: 'skipped', error: skippedAfterFailure });
       } else if (!task.enabled) {
         await store.recordTaskStatus({ runId: input.runId, position, status: 'skipped', error: 'task disabled' });
       } else {
         await store.recordTaskStatus({ runId: input.runId, position, status: 'in_progress' });
         try {
-          const output = await perform(task);
+          const output = await performWhenReady(task, position);
           await store.recordTaskStatus({ runId: input.runId, position, status: 'completed', output });
         } catch (error) {
           if (isCancellation(error)) throw error;
@@ -152,14 +187,15 @@ export async function lifecycleRunWorkflow(input: RunInput): Promise<RunStatus> 
   } catch (error) {
     if (!isCancellation(error)) throw error;
     await CancellationScope.nonCancellable(async () => {
-      for (const [position] of begun.tasks.entries()) {
+      // What was done stays done (a run again skips it); the rest is cancelled.
+      for (const position of await store.unfinishedTasks({ runId: input.runId })) {
         await store.recordTaskStatus({ runId: input.runId, position, status: 'cancelled', error: 'run cancelled' });
       }
-      await store.finishLifecycleRun({ runId: input.runId, employeeId: input.employeeId, status: 'cancelled', error: 'cancelled by an operator' });
+      await store.finishLifecycleRun({ runId: input.runId, employeeId: input.employeeId, status: 'cancelled', error: 'cancelled by an operator', execution: workflowInfo().runId });
     });
     return 'cancelled';
   }
   const status: RunStatus = failedReason !== undefined ? 'failed' : hadErrors ? 'completed_with_errors' : 'completed';
-  await store.finishLifecycleRun({ runId: input.runId, employeeId: input.employeeId, status, error: failedReason });
+  await store.finishLifecycleRun({ runId: input.runId, employeeId: input.employeeId, status, error: failedReason, execution: workflowInfo().runId });
   return status;
 }

@@ -1,9 +1,11 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AccessDecision, AccessRequestState } from '../domain/access-requests';
+import type { CampaignState, ReviewDecisionBatch } from '../domain/access-reviews';
 import type { LifecyclePolicy } from '../domain/lifecycle';
 import type { HrRecord } from '../domain/hr-record';
 import type { SyncOutcome } from '../activities/provisioning';
-import type { IdentitySnapshot } from './identity-state';
+import type { IdentityCarry, IdentitySnapshot } from './identity-state';
 
 // What the API and the worker agree on: message definitions, ids and search attributes.
 // Imported by api/, so it must stay free of anything but definitions.
@@ -26,12 +28,8 @@ export type HrDelivery =
 
 export interface IdentityWorkflowInput {
   employeeId: string;
-  /** State carried across continue-as-new. */
-  carried?: IdentitySnapshot;
-  /** Deliveries that arrived while the previous run was closing. */
-  pending?: HrDelivery[];
-  /** On-demand run requests that arrived while the previous run was closing. */
-  pendingOnDemand?: OnDemandRun[];
+  /** The person and every accepted, unfinished message, carried across continue-as-new. */
+  carried?: IdentityCarry;
   /** Continue-as-new after this many history events (default 5,000; tests use less). */
   maxHistoryEvents?: number;
 }
@@ -78,8 +76,22 @@ export interface ProvisionNowResult {
 /** The periodic sweep: compare every account with its desired state and put drift right. */
 export const reconcileSignal = defineSignal<[]>('reconcile');
 
-/** A paused target is back: bring this person's accounts on it up to date. */
+/** A target whose breaker was open is back: bring this person's accounts on it up to date. */
 export const targetResumedSignal = defineSignal<[]>('targetResumed');
+
+/** One watch per target and deployment (task queue): probes an open or quarantined breaker. */
+export const targetBreakerWorkflowId = (taskQueue: string, target: string): string => `target-breaker:${taskQueue}:${target}`;
+/** One rollout per deployment (task queue), package and version: a saved package change asked of everyone already known. */
+export const accessRolloutWorkflowId = (taskQueue: string, packageId: string, version: number): string => `access-rollout:${taskQueue}:${packageId}:v${version}`;
+export interface AccessRolloutInput {
+  /** Its access_rollouts row, which holds the pace and the progress. */
+  rolloutId: number;
+  packageId: string;
+  version: number;
+}
+
+/** An operator asks the watch to probe its target now. */
+export const probeTargetSignal = defineSignal<[]>('probeTarget');
 
 /** A custom extension that was launched and waited for reports back. */
 export const resumeTaskUpdate = defineUpdate<{ accepted: true }, [ResumeTask]>('resumeTask');
@@ -93,3 +105,32 @@ export const lifecycleWorkflowSearchAttribute = defineSearchAttributeKey('Lifecy
 
 /** Registered on the dev server at start; a production cluster needs the same ones. */
 export const searchAttributeNames = ['EmployeeId', 'LifecycleState', 'Department', 'LifecycleWorkflow'] as const;
+
+/** The person's access changed outside their own records (a request approved, an administrator's grant or removal, a policy changed): plan it again. */
+export const accessChangedSignal = defineSignal<[]>('accessChanged');
+
+export const accessRequestWorkflowId = (requestId: string): string => `access-request-${requestId}`;
+/** An approver decides the current stage; the validator admits only a current approver. Answers the request's new state. */
+export const decideAccessRequestUpdate = defineUpdate<AccessRequestState, [AccessDecision]>('decideAccessRequest');
+export const accessRequestStateQuery = defineQuery<AccessRequestState>('accessRequestState');
+/** A launched-and-waiting custom extension at a request stage reports back. */
+export const resumeAccessHookUpdate = defineUpdate<{ accepted: true }, [{ on: string; outcome: 'completed' | 'failed'; message?: string }]>('resumeAccessHook');
+/** An administrator or the requester withdraws a pending request. */
+export const cancelAccessRequestUpdate = defineUpdate<AccessRequestState, [{ by: string; reason: string }]>('cancelAccessRequest');
+
+/** A review's schedule, and the base of its campaigns' workflow ids (the schedule adds the occurrence's instant). */
+export const accessReviewScheduleId = (taskQueue: string, reviewId: string): string => `access-review:${taskQueue}:${reviewId}`;
+/** The workflow that takes the decisions on one batch of a campaign stage's items. */
+export const reviewBatchWorkflowId = (campaignId: string, stage: number, batch: number): string => `${campaignId}/s${stage}/b${batch}`;
+/** A reviewer decides items of the batch; the validator admits only each item's reviewer while the stage is open. */
+export const decideReviewItemsUpdate = defineUpdate<{ recorded: number }, [ReviewDecisionBatch]>('decideReviewItems');
+export const reviewBatchProgressQuery = defineQuery<{ items: number; decided: number; open: boolean }>('reviewBatchProgress');
+/** A batch workflow has loaded its items and takes decisions. */
+export const reviewBatchReadySignal = defineSignal<[{ stage: number; batch: number }]>('reviewBatchReady');
+export const campaignStateQuery = defineQuery<CampaignState>('campaignState');
+/** An administrator ends the open stage now (and with it the campaign's later stages). */
+export const stopReviewSignal = defineSignal<[{ by: string }]>('stopReview');
+/** An administrator asks for a reminder to every reviewer with undecided items now. */
+export const remindReviewersSignal = defineSignal<[{ by: string }]>('remindReviewers');
+/** An administrator applies a campaign that waits for it (apply: manual). */
+export const applyReviewSignal = defineSignal<[{ by: string }]>('applyReview');

@@ -1,4 +1,5 @@
 import { Client } from 'ldapts';
+import { TargetRefusedError } from './target-connector';
 
 // Bound LDAP connections shared round-robin; LDAP multiplexes concurrent operations on each.
 
@@ -14,6 +15,24 @@ export interface LdapPoolSettings {
 export function resultCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/** Result codes that refuse Tenure itself rather than one entry: credentials, rights, the schema. */
+const refusalOfTenure: Record<number, string> = {
+  8: 'the directory wants a stronger authentication (use ldaps://)',
+  13: 'the directory wants a confidential connection (use ldaps://)',
+  48: 'the bind method is not allowed',
+  49: 'the bind DN or password is wrong',
+  50: 'the bind DN lacks the rights for this',
+  17: 'an attribute the mappings write is not in the directory schema',
+  65: 'an entry breaks the directory schema (object classes)',
+};
+
+/** A directory answer that refuses Tenure becomes a target-wide refusal; everything else passes through. */
+function asTargetRefusal(error: unknown): unknown {
+  const code = resultCode(error);
+  const why = code === undefined ? undefined : refusalOfTenure[code];
+  return why ? new TargetRefusedError(`${why} (LDAP ${code}: ${(error as Error).message})`, 'refused-by-directory', 'target') : error;
 }
 
 export class LdapPool {
@@ -50,7 +69,7 @@ export class LdapPool {
       client = await pooled;
     } catch (error) {
       this.pool[slot] = undefined;
-      throw error;
+      throw asTargetRefusal(error);
     }
     try {
       return await work(client);
@@ -60,7 +79,7 @@ export class LdapPool {
         this.pool[slot] = undefined;
         void client.unbind().catch(() => {});
       }
-      throw error;
+      throw asTargetRefusal(error);
     }
   }
 

@@ -98,7 +98,7 @@ export class ScimTarget implements TargetConnector {
     }
     // 501 Not Implemented is an answer about the application, not an outage.
     if (response.status >= 500 && response.status !== 501) throw new Error(`${method} ${path} answered ${response.status}`);
-    if (response.status === 401 || response.status === 403) throw new TargetRefusedError(`${method} ${path} answered ${response.status}: check the credentials`, 'unauthorized');
+    if (response.status === 401 || response.status === 403) throw new TargetRefusedError(`${method} ${path} answered ${response.status}: check the credentials`, 'unauthorized', 'target');
     return { status: response.status, json };
   }
 

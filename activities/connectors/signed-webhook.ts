@@ -33,3 +33,9 @@ export async function postWebhook(settings: WebhookSettings, payload: unknown, n
   await response.body?.cancel();
   if (!response.ok) throw new WebhookError(`POST ${new URL(settings.url).origin} answered ${response.status}`, response.status);
 }
+
+/** A 4xx other than a timeout or throttling: the endpoint refuses this call, and retrying will not help. */
+export function isRefusal(error: unknown): boolean {
+  const status = error instanceof WebhookError ? error.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}

@@ -28,10 +28,23 @@ interface Dialect {
   close(): Promise<void>;
 }
 
+/** Error codes that refuse Tenure itself (credentials, rights, a table or column that is not there). */
+const refusals = new Set(['28P01', '28000', '42501', '42P01', '42703', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_NO_SUCH_TABLE', 'ER_BAD_FIELD_ERROR', 'ER_BAD_DB_ERROR']);
+
+async function refusingTenure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && refusals.has(code)) throw new TargetRefusedError(`the database refused Tenure (${code}): ${(error as Error).message}`, 'refused-by-database', 'target');
+    throw error;
+  }
+}
+
 function postgresDialect(url: string): Dialect {
-  const sql = postgres(url, { max: 4, onnotice: () => {} });
+  const sql = postgres(url, { max: 4, onnotice: () => {}, connect_timeout: 10 });
   return {
-    query: async (text, params) => [...(await sql.unsafe(text, params as never[]))] as Row[],
+    query: (text, params) => refusingTenure(async () => [...(await sql.unsafe(text, params as never[]))] as Row[]),
     quote: (id) => `"${id}"`,
     placeholder: (i) => `$${i}`,
     isDuplicate: (error) => (error as { code?: string }).code === '23505',
@@ -42,10 +55,11 @@ function postgresDialect(url: string): Dialect {
 function mysqlDialect(url: string): Dialect {
   const pool = mysql.createPool({ uri: url, connectionLimit: 4 });
   return {
-    query: async (text, params) => {
-      const [rows] = await pool.execute(text, params as never[]);
-      return Array.isArray(rows) ? (rows as Row[]) : [];
-    },
+    query: (text, params) =>
+      refusingTenure(async () => {
+        const [rows] = await pool.execute(text, params as never[]);
+        return Array.isArray(rows) ? (rows as Row[]) : [];
+      }),
     quote: (id) => `\`${id}\``,
     placeholder: () => '?',
     isDuplicate: (error) => (error as { code?: string }).code === 'ER_DUP_ENTRY',

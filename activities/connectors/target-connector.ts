@@ -37,11 +37,16 @@ export interface GroupChanges {
   removed: string[];
 }
 
-/** A fact about the target that retrying cannot change (a conflict, a missing container, a refusal). */
+/**
+ * A fact about the target that retrying cannot change (a conflict, a missing container, a
+ * refusal). Scope `target` means the target refuses Tenure itself (credentials, permissions,
+ * schema): every call would fail alike, so its breaker quarantines it.
+ */
 export class TargetRefusedError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    readonly scope: 'account' | 'target' = 'account',
   ) {
     super(message);
     this.name = 'TargetRefusedError';

@@ -32,7 +32,7 @@ async function check(name: string, probe: () => Promise<unknown>, timeoutMs: num
     ]);
     return 'ok';
   } catch (error) {
-    log.warn(`readiness: ${name} unreachable: ${(error as Error).message.split('\n')[0]}`);
+    log.warn({ dependency: name, err: error }, 'readiness: a dependency is unreachable');
     return 'unreachable';
   }
 }
@@ -46,9 +46,9 @@ export function healthRoutes(deps: AppDeps) {
       check('temporal', () => deps.temporal.ping(), 2000, deps.log),
     ]);
     const ready = database === 'ok' && temporal === 'ok';
-    return ready
-      ? c.json({ status: 'ok' as const, checks: { database, temporal } }, 200)
-      : c.json({ status: 'unavailable' as const, checks: { database, temporal } }, 503);
+    if (ready) return c.json({ status: 'ok' as const, checks: { database, temporal } }, 200);
+    c.header('Retry-After', '5');
+    return c.json({ status: 'unavailable' as const, checks: { database, temporal } }, 503);
   });
   return app;
 }

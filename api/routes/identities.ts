@@ -1,12 +1,15 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { listPackages, listRequests, liveAssignments } from '../../db/queries/access';
 import { findAuditEvents } from '../../db/queries/audit';
 import { findMemberships } from '../../db/queries/group-memberships';
 import { findAccounts, findIdentity, listIdentities, type AccountRow, type IdentityRow } from '../../db/queries/identities';
 import { hasInboxRows } from '../../db/queries/hr-inbox';
 import { lifecycleStates } from '../../domain/lifecycle';
+import { plainText } from '../../domain/text';
 import { employeeIdSchema } from '../../domain/worker-record';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
+import { assignmentSchema, presentAssignment, presentRequest, requestSchema } from '../access-schemas';
 import { ApiError, errorResponses, notFoundResponse } from '../errors';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -69,6 +72,11 @@ const identitySchema = identitySummarySchema
     recordAsOf: z.string(),
     lastError: z.string().nullable(),
     targetErrors: z.record(z.string(), z.string()).meta({ description: 'Per target, why its last sync failed (also for targets with no account yet)' }),
+    assignments: z.array(assignmentSchema).meta({ description: 'Access packages the person holds (or that wait for a conflict to go), with their end; GET …/access explains each' }),
+    pendingRequests: z.array(requestSchema).meta({ description: 'Requests for the person waiting for a decision' }),
+    waiting: z
+      .array(z.object({ target: z.string(), since: z.string(), reason: z.string() }))
+      .meta({ description: 'Accounts owed but not there yet: the target is unreachable or refused Tenure (its breaker is open or quarantined)' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -94,7 +102,7 @@ const employeeIdParam = z.object({
 
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 };
 
 const getIdentity = createRoute({
@@ -122,8 +130,8 @@ const listRoute = createRoute({
   request: {
     query: z.object({
       state: z.enum(lifecycleStates).optional(),
-      department: z.string().optional(),
-      q: z.string().max(200).optional().meta({ description: 'Text in the employee id, name, username or work email' }),
+      department: plainText(128).optional(),
+      q: plainText(200).optional().meta({ description: 'Text in the employee id, name, username or work email' }),
       ...pageQuery,
     }),
   },
@@ -156,11 +164,15 @@ const eventsRoute = createRoute({
 
 const encodeCursor = (value: string | number) => Buffer.from(JSON.stringify({ after: value })).toString('base64url');
 
+/** Cursors are checked like any input: an employee id, or an audit event id. */
+const cursorValue = { string: employeeIdSchema, number: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) };
+
 function decodeCursor<T extends string | number>(cursor: string | undefined, type: 'string' | 'number'): T | undefined {
   if (cursor === undefined) return undefined;
   try {
     const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof after === type && (type === 'string' || Number.isSafeInteger(after))) return after as T;
+    const parsed = cursorValue[type].safeParse(after);
+    if (parsed.success) return parsed.data as T;
   } catch {
     // fall through to the error below
   }
@@ -204,11 +216,15 @@ export function identityRoutes(deps: AppDeps) {
     const { employeeId } = c.req.valid('param');
     const row = await findIdentity(deps.db, employeeId);
     if (!row) throw new ApiError(404, 'not_found', `no identity ${employeeId} (a record just sent may still be on its way)`);
-    const [accounts, memberships, manager] = await Promise.all([
+    const [accounts, memberships, manager, assignments, pending, packages] = await Promise.all([
       findAccounts(deps.db, employeeId),
       findMemberships(deps.db, employeeId),
       row.managerEmployeeId ? findIdentity(deps.db, row.managerEmployeeId) : undefined,
+      liveAssignments(deps.db, employeeId),
+      listRequests(deps.db, { employeeId, status: 'pending' }),
+      listPackages(deps.db),
     ]);
+    const packageNames = new Map(packages.map((p) => [p.id, p]));
     return c.json(
       {
         ...summary(row),
@@ -229,6 +245,9 @@ export function identityRoutes(deps: AppDeps) {
         recordAsOf: row.recordAsOf.toISOString(),
         lastError: row.lastError,
         targetErrors: row.targetErrors,
+        assignments: assignments.map((a) => presentAssignment(a, packageNames)),
+        pendingRequests: pending.map((r) => presentRequest(r)),
+        waiting: Object.entries(row.waiting).map(([target, w]) => ({ target, ...w })),
         createdAt: row.createdAt.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
       },
@@ -253,10 +272,12 @@ export function identityRoutes(deps: AppDeps) {
   app.openapi(eventsRoute, async (c) => {
     const { employeeId } = c.req.valid('param');
     const query = c.req.valid('query');
-    const rows = await findAuditEvents(deps.db, { employeeId, after: decodeCursor<number>(query.cursor, 'number'), limit: query.limit + 1 });
-    if (rows.length === 0 && !query.cursor && !(await hasInboxRows(deps.db, employeeId))) {
+    const after = decodeCursor<number>(query.cursor, 'number');
+    // A trail belongs to a worker Tenure knows: an id nobody sent has none, whatever rows name it.
+    if (!(await findIdentity(deps.db, employeeId)) && !(await hasInboxRows(deps.db, employeeId))) {
       throw new ApiError(404, 'not_found', `no worker ${employeeId}`);
     }
+    const rows = await findAuditEvents(deps.db, { employeeId, after, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const nextCursor = rows.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null;
     return c.json(

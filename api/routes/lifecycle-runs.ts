@@ -1,7 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { Context } from 'hono';
+import { appendAuditEvents } from '../../db/queries/audit';
+import { findIdentity } from '../../db/queries/identities';
 import { findRun, findTaskRuns, listRuns, listTaskRuns, summariseRunsByPerson, type RunRow } from '../../db/queries/lifecycle-runs';
-import { runStatuses, taskStatuses } from '../../domain/lifecycle-workflows';
+import { definitionIdSchema, runIdSchema, runStatuses, taskStatuses, taskTypeNames, type TaskType } from '../../domain/lifecycle-workflows';
+import { employeeIdSchema, instantSchema } from '../../domain/worker-record';
+import { departmentSearchAttribute, employeeIdSearchAttribute, lifecycleWorkflowSearchAttribute } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
 import { toCsv } from '../csv';
@@ -17,13 +22,13 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 const filters = {
-  employeeId: z.string().optional(),
-  workflowId: z.string().optional().meta({ description: 'Lifecycle workflow (definition) id' }),
+  employeeId: employeeIdSchema.optional(),
+  workflowId: definitionIdSchema.optional().meta({ description: 'Lifecycle workflow (definition) id' }),
   status: z.enum(runStatuses).optional(),
-  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Runs scheduled at or after' }),
-  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Runs scheduled before' }),
+  from: instantSchema.optional().meta({ description: 'Runs scheduled at or after (RFC 3339)' }),
+  to: instantSchema.optional().meta({ description: 'Runs scheduled before (RFC 3339)' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional(),
+  cursor: z.string().max(1000).optional(),
   format: z.enum(['json', 'csv']).default('json'),
 };
 
@@ -53,6 +58,8 @@ const taskSchema = z
     taskName: z.string(),
     status: z.enum(taskStatuses),
     error: z.string().nullable(),
+    waitingFor: z.string().nullable().meta({ description: 'While the task waits (status waiting): what for, e.g. "an account on ldap"' }),
+    waitingSince: z.string().nullable(),
     output: z.record(z.string(), z.unknown()).nullable(),
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
@@ -79,23 +86,23 @@ function presentRun(run: RunRow) {
 }
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-function decode<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+/** A cursor is input like any other: decoded, then held to the same schemas as the values it carries. */
+function decode<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(value)) return value;
+    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (parsed.success) return parsed.data;
   } catch {
     // fall through
   }
   throw new ApiError(400, 'validation_failed', 'cursor is not one this API gave out', [{ path: 'cursor', message: 'invalid cursor' }]);
 }
-const isRunCursor = (v: unknown): v is { at: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { at?: unknown }).at === 'string' && !Number.isNaN(Date.parse((v as { at: string }).at)) && typeof (v as { id?: unknown }).id === 'string';
-const isPersonCursor = (v: unknown): v is { after: string } => typeof v === 'object' && v !== null && typeof (v as { after?: unknown }).after === 'string';
+const runCursor = z.strictObject({ at: instantSchema, id: runIdSchema });
+const personCursor = z.strictObject({ after: employeeIdSchema });
 
 const read = [requireScope('identities:read')];
 const security = [{ bearerAuth: [] }];
-const runIdParam = z.object({ runId: z.string().min(1).max(300).meta({ param: { name: 'runId', in: 'path' } }) });
+const runIdParam = z.object({ runId: runIdSchema.meta({ param: { name: 'runId', in: 'path' } }) });
 
 const routes = {
   runs: createRoute({
@@ -115,7 +122,7 @@ const routes = {
     summary: 'Task runs with their run (by task)',
     security,
     middleware: read,
-    request: { query: z.object({ ...filters, taskType: z.string().optional(), taskStatus: z.enum(taskStatuses).optional() }) },
+    request: { query: z.object({ ...filters, taskType: z.enum(taskTypeNames as [TaskType, ...TaskType[]]).optional(), taskStatus: z.enum(taskStatuses).optional() }) },
     responses: { 200: json(page(taskSchema.extend({ employeeId: z.string(), workflowId: z.string(), runStatus: z.enum(runStatuses), scheduledFor: z.string() })), 'A page of task runs'), ...errorResponses },
   }),
   people: createRoute({
@@ -155,6 +162,21 @@ const routes = {
     request: { params: runIdParam },
     responses: { 200: json(runSchema.extend({ tasks: z.array(taskSchema) }), 'The run'), ...errorResponses, 404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } } },
   }),
+  retry: createRoute({
+    method: 'post',
+    path: '/v1/lifecycle-runs/{runId}/retry',
+    tags: ['Lifecycle runs'],
+    summary: 'Run a failed or cancelled run again, for the tasks that did not complete (those that did are not repeated)',
+    security,
+    middleware: [requireScope('admin')],
+    request: { params: runIdParam },
+    responses: {
+      202: { description: 'The run goes again', content: { 'application/json': { schema: z.object({ runId: z.string() }) } } },
+      ...errorResponses,
+      404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } },
+      409: { description: 'The run has not ended, completed, or was recorded before runs could go again', content: { 'application/json': { schema: errorSchema } } },
+    },
+  }),
   cancel: createRoute({
     method: 'post',
     path: '/v1/lifecycle-runs/{runId}/cancel',
@@ -163,7 +185,12 @@ const routes = {
     security,
     middleware: [requireScope('admin')],
     request: { params: runIdParam },
-    responses: { 202: { description: 'Cancellation requested', content: { 'application/json': { schema: z.object({ runId: z.string() }) } } }, ...errorResponses, 404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } } },
+    responses: {
+      202: { description: 'Cancellation requested', content: { 'application/json': { schema: z.object({ runId: z.string() }) } } },
+      ...errorResponses,
+      404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } },
+      409: { description: 'The run has finished', content: { 'application/json': { schema: errorSchema } } },
+    },
   }),
 };
 
@@ -181,7 +208,7 @@ export function lifecycleRunRoutes(deps: AppDeps) {
 
   app.openapi(routes.tasks, async (c) => {
     const q = c.req.valid('query');
-    const before = decode(q.cursor, isRunCursor);
+    const before = decode(q.cursor, runCursor);
     const rows = await listTaskRuns(deps.db, { ...q, ...dates(q), before: before && { at: new Date(before.at), id: before.id }, limit: q.limit + 1 });
     // A page ends on a run boundary, so a run's tasks never straddle two pages.
     let items = rows.slice(0, q.limit);
@@ -201,6 +228,8 @@ export function lifecycleRunRoutes(deps: AppDeps) {
       taskName: t.taskName,
       status: t.status,
       error: t.error,
+      waitingFor: t.waitingFor,
+      waitingSince: iso(t.waitingSince),
       output: t.output,
       startedAt: iso(t.startedAt),
       completedAt: iso(t.completedAt),
@@ -214,7 +243,7 @@ export function lifecycleRunRoutes(deps: AppDeps) {
 
   app.openapi(routes.people, async (c) => {
     const q = c.req.valid('query');
-    const after = decode(q.cursor, isPersonCursor);
+    const after = decode(q.cursor, personCursor);
     const rows = await summariseRunsByPerson(deps.db, { ...q, ...dates(q), afterEmployeeId: after?.after, limit: q.limit + 1 });
     const items = rows.slice(0, q.limit).map((r) => ({ ...r, lastRunAt: iso(r.lastRunAt) }));
     const nextCursor = rows.length > q.limit ? encode({ after: items[items.length - 1]!.employeeId }) : null;
@@ -223,7 +252,7 @@ export function lifecycleRunRoutes(deps: AppDeps) {
 
   app.openapi(routes.runs, async (c) => {
     const q = c.req.valid('query');
-    const before = decode(q.cursor, isRunCursor);
+    const before = decode(q.cursor, runCursor);
     const rows = await listRuns(deps.db, { ...q, ...dates(q), before: before && { at: new Date(before.at), id: before.id }, limit: q.limit + 1 });
     const items = rows.slice(0, q.limit);
     const last = items[items.length - 1];
@@ -239,10 +268,39 @@ export function lifecycleRunRoutes(deps: AppDeps) {
     return c.json(
       {
         ...presentRun(run),
-        tasks: tasks.map((t) => ({ runId: t.runId, position: t.position, taskId: t.taskId, taskType: t.taskType, taskName: t.taskName, status: t.status, error: t.error, output: t.output, startedAt: iso(t.startedAt), completedAt: iso(t.completedAt) })),
+        tasks: tasks.map((t) => ({ runId: t.runId, position: t.position, taskId: t.taskId, taskType: t.taskType, taskName: t.taskName, status: t.status, error: t.error, waitingFor: t.waitingFor, waitingSince: iso(t.waitingSince), output: t.output, startedAt: iso(t.startedAt), completedAt: iso(t.completedAt) })),
       },
       200,
     );
+  });
+
+  app.openapi(routes.retry, async (c) => {
+    const { runId } = c.req.valid('param');
+    const run = await findRun(deps.db, runId);
+    if (!run) throw new ApiError(404, 'not_found', `no lifecycle run ${runId}`);
+    if (!['failed', 'cancelled', 'completed_with_errors'].includes(run.status)) throw new ApiError(409, 'not_ended', `run ${runId} is ${run.status}; only a failed, cancelled or partly failed run goes again`);
+    if (!run.input) throw new ApiError(409, 'no_input', `run ${runId} was recorded before runs could go again`);
+    const requestedBy = c.get('apiKey').name;
+    const person = await findIdentity(deps.db, run.employeeId);
+    try {
+      await deps.temporal.client.workflow.start('lifecycleRunWorkflow', {
+        workflowId: runId,
+        taskQueue: deps.temporal.taskQueue,
+        args: [{ ...run.input, requestedBy, retry: true }],
+        // The run's id stays: its closed execution makes way for this one.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        typedSearchAttributes: [
+          { key: employeeIdSearchAttribute, value: run.employeeId },
+          { key: lifecycleWorkflowSearchAttribute, value: run.workflowId },
+          { key: departmentSearchAttribute, value: person?.department ?? '' },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(409, 'running', `run ${runId} is already going again`);
+      throw error;
+    }
+    await appendAuditEvents(deps.db, [{ employeeId: run.employeeId, kind: 'lifecycle.run.retry-requested', actor: requestedBy, system: 'lifecycle', summary: `${requestedBy} ran ${runId} again`, details: { runId }, workflowId: runId }]);
+    return c.json({ runId }, 202);
   });
 
   app.openapi(routes.cancel, async (c) => {
@@ -250,7 +308,13 @@ export function lifecycleRunRoutes(deps: AppDeps) {
     const run = await findRun(deps.db, runId);
     if (!run) throw new ApiError(404, 'not_found', `no lifecycle run ${runId}`);
     if (!['queued', 'in_progress'].includes(run.status)) throw new ApiError(409, 'finished', `run ${runId} is ${run.status}`);
-    await deps.temporal.client.workflow.getHandle(runId).cancel();
+    const { client } = deps.temporal;
+    try {
+      await client.withDeadline(Date.now() + deps.deliveryTimeoutMs, () => client.workflow.getHandle(runId).cancel());
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `lifecycle run ${runId} has no workflow running in Temporal`);
+      throw error;
+    }
     return c.json({ runId }, 202);
   });
 

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Context } from 'hono';
 import { findIdentity } from '../../db/queries/identities';
 import { findDefinition, listDefinitions, listVersions, saveDefinition, setDefinitionEnabled, type StoredDefinition } from '../../db/queries/lifecycle-workflows';
 import { lifecycleValidationContext } from '../../domain/config';
-import { definitionIdSchema, lifecycleCategories, validateDefinition } from '../../domain/lifecycle-workflows';
+import { definitionIdSchema, lifecycleCategories, validateDefinition, type LifecycleDefinition } from '../../domain/lifecycle-workflows';
 import { employeeIdSchema } from '../../domain/worker-record';
 import { identityWorkflowId, lifecycleRunWorkflowId, runLifecycleWorkflowSignal } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
+import { noDeadline } from '../deadline';
 import { ApiError, errorResponses, errorSchema, validationFailed } from '../errors';
 import { startLifecycleReplan } from '../lifecycle-replan';
 
@@ -82,7 +85,7 @@ const routes = {
     summary: 'A definition, at its current or a given version',
     security,
     middleware: admin,
-    request: { params: idParam, query: z.object({ version: z.coerce.number().int().positive().optional() }) },
+    request: { params: idParam, query: z.object({ version: z.coerce.number().int().positive().max(2_147_483_647).optional() }) },
     responses: { 200: json(definitionSchema, 'The definition'), ...errorResponses, 404: notFound },
   }),
   update: createRoute({
@@ -113,7 +116,7 @@ const routes = {
     tags: ['Lifecycle workflows'],
     summary: 'Run a definition now for a list of people (on demand, no limit on the list)',
     security,
-    middleware: admin,
+    middleware: [admin, noDeadline] as const,
     request: { params: idParam, body: { required: true, content: { 'application/json': { schema: z.strictObject({ employeeIds: z.array(employeeIdSchema).min(1).max(10_000) }) } } } },
     responses: {
       202: json(z.object({ results: z.array(z.object({ employeeId: z.string(), status: z.enum(['started', 'rejected']), runId: z.string().optional(), error: z.string().optional() })) }), 'Per person: the run id, or why not'),
@@ -128,17 +131,26 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const context = lifecycleValidationContext(deps.config);
 
-  const replanEveryone = () => startLifecycleReplan(deps.temporal.client, deps.temporal.taskQueue, deps.log);
+  /** After a change is saved, people plan again; that is best effort within its own bound, so the request deadline no longer applies. */
+  const replanEveryone = (c: Context<AppEnv>) => {
+    c.get('deadline')?.lift();
+    return startLifecycleReplan(deps.temporal.client, deps.temporal.taskQueue, deps.log, deps.deliveryTimeoutMs);
+  };
 
-  async function save(body: unknown, actor: string, pathId?: string) {
+  /** A definition as an administrator wrote it, checked before anything is looked up by its id. */
+  function valid(body: unknown, pathId?: string): LifecycleDefinition {
     const result = validateDefinition(body, context);
     if (!result.ok) throw validationFailed(result.errors);
     if (pathId !== undefined && result.definition.id !== pathId) {
       throw validationFailed([{ path: 'id', message: `must be ${pathId}, the id in the path` }]);
     }
-    const saved = await saveDefinition(deps.db, result.definition, { source: 'api', actor });
-    if (saved.outcome !== 'unchanged') await replanEveryone();
-    return { id: result.definition.id, ...saved };
+    return result.definition;
+  }
+
+  async function save(c: Context<AppEnv>, definition: LifecycleDefinition) {
+    const saved = await saveDefinition(deps.db, definition, { source: 'api', actor: c.get('apiKey').name });
+    if (saved.outcome !== 'unchanged') await replanEveryone(c);
+    return { id: definition.id, ...saved };
   }
 
   async function existing(id: string): Promise<StoredDefinition> {
@@ -150,10 +162,10 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
   app.openapi(routes.list, async (c) => c.json({ items: (await listDefinitions(deps.db)).map(present) }, 200));
 
   app.openapi(routes.create, async (c) => {
-    const body = c.req.valid('json');
-    const id = typeof body.id === 'string' ? body.id : undefined;
-    if (id && (await findDefinition(deps.db, id))) throw new ApiError(409, 'conflict', `lifecycle workflow ${id} exists; PUT /v1/lifecycle-workflows/${id} saves a new version`);
-    return c.json(await save(body, c.get('apiKey').name), 201);
+    const definition = valid(c.req.valid('json'));
+    const { id } = definition;
+    if (await findDefinition(deps.db, id)) throw new ApiError(409, 'conflict', `lifecycle workflow ${id} exists; PUT /v1/lifecycle-workflows/${id} saves a new version`);
+    return c.json(await save(c, definition), 201);
   });
 
   app.openapi(routes.get, async (c) => {
@@ -167,7 +179,7 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
   app.openapi(routes.update, async (c) => {
     const { id } = c.req.valid('param');
     await existing(id);
-    return c.json(await save(c.req.valid('json'), c.get('apiKey').name, id), 200);
+    return c.json(await save(c, valid(c.req.valid('json'), id)), 200);
   });
 
   app.openapi(routes.versions, async (c) => {
@@ -184,7 +196,7 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
     app.openapi(route, async (c) => {
       const { id } = c.req.valid('param');
       if (!(await setDefinitionEnabled(deps.db, id, enabled))) throw new ApiError(404, 'not_found', `no lifecycle workflow ${id}`);
-      await replanEveryone();
+      await replanEveryone(c);
       return c.json(present(await existing(id)), 200);
     });
   }
@@ -195,6 +207,7 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
     if (!definition.enabled) throw new ApiError(409, 'disabled', `lifecycle workflow ${id} is disabled; enable it first`);
     const { employeeIds } = c.req.valid('json');
     const requestedBy = c.get('apiKey').name;
+    const { client } = deps.temporal;
     const results = [];
     for (const employeeId of [...new Set(employeeIds)]) {
       if (!(await findIdentity(deps.db, employeeId))) {
@@ -203,12 +216,14 @@ export function lifecycleWorkflowRoutes(deps: AppDeps) {
       }
       const requestId = randomBytes(6).toString('hex');
       try {
-        await deps.temporal.client.workflow
-          .getHandle(identityWorkflowId(employeeId))
-          .signal(runLifecycleWorkflowSignal, { definitionId: id, requestId, requestedBy });
+        await client.withDeadline(Date.now() + deps.deliveryTimeoutMs, () =>
+          client.workflow.getHandle(identityWorkflowId(employeeId)).signal(runLifecycleWorkflowSignal, { definitionId: id, requestId, requestedBy }),
+        );
         results.push({ employeeId, status: 'started' as const, runId: lifecycleRunWorkflowId(id, employeeId, `ondemand-${requestId}`) });
       } catch (error) {
-        results.push({ employeeId, status: 'rejected' as const, error: `could not reach the person's workflow: ${(error as Error).message.split('\n')[0]}` });
+        // An unreachable Temporal is the whole request's answer (503, in onError); a person without a running workflow is theirs.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        results.push({ employeeId, status: 'rejected' as const, error: `the workflow of ${employeeId} is not running` });
       }
     }
     return c.json({ results }, 202);

@@ -1,23 +1,33 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { findIdentity } from '../../db/queries/identities';
-import { listTargetStatus, pendingFor, resumeTarget, targetCounts } from '../../db/queries/targets';
+import { appendAuditEvents } from '../../db/queries/audit';
+import { listTargetStatus, probeSoon, targetCounts } from '../../db/queries/targets';
+import { breakerStates } from '../../domain/breaker';
+import { targetNameSchema } from '../../domain/targets';
 import { employeeIdSchema } from '../../domain/worker-record';
-import { identityWorkflowId, provisionNowUpdate, targetResumedSignal } from '../../workflows/messages';
+import { identityWorkflowId, probeTargetSignal, provisionNowUpdate, targetBreakerWorkflowId } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
+import { noDeadline } from '../deadline';
 import { ApiError, errorResponses, errorSchema } from '../errors';
 
-// Provisioning targets as operators see them, resuming a paused one, and provisioning a person now.
+// Provisioning targets as operators see them (with their circuit breaker), resuming one at
+// once, and provisioning a person now.
 
 const targetSchema = z
   .object({
     name: z.string(),
     type: z.string(),
-    health: z.enum(['ok', 'failing', 'paused', 'unknown']),
-    paused: z.boolean(),
-    pausedReason: z.string().nullable(),
-    consecutiveFailures: z.number().int(),
+    state: z.enum(breakerStates).meta({ description: 'closed: in use; open: unreachable, probed with backoff; quarantined: refused Tenure, tried again rarely' }),
+    since: z.string().nullable().meta({ description: 'When the breaker took its state' }),
+    reason: z.string().nullable(),
+    nextProbeAt: z.string().nullable().meta({ description: 'When an open or quarantined target is tried next' }),
+    failing: z
+      .object({ since: z.string(), failures: z.number().int() })
+      .nullable()
+      .meta({ description: 'The current run of failures with no success in between' }),
     lastError: z.string().nullable(),
     lastSuccessAt: z.string().nullable(),
     lastFailureAt: z.string().nullable(),
@@ -43,11 +53,15 @@ const resume = createRoute({
   method: 'post',
   path: '/v1/targets/{name}/resume',
   tags: ['Provisioning'],
-  summary: 'Resume a paused target; everyone whose changes waited for it is brought up to date',
+  summary: 'Probe a target now (an operator fixed the cause); once it answers, everyone who waited is brought up to date',
   security: [{ bearerAuth: [] }],
   middleware: [requireScope('admin')],
-  request: { params: z.object({ name: z.string().max(64) }) },
-  responses: { 202: { description: 'Resumed', content: { 'application/json': { schema: z.object({ name: z.string(), pending: z.number().int() }) } } }, ...errorResponses, 404: notFound },
+  request: { params: z.object({ name: targetNameSchema }) },
+  responses: {
+    202: { description: 'A probe is under way', content: { 'application/json': { schema: z.object({ name: z.string(), state: z.enum(breakerStates), pending: z.number().int() }) } } },
+    ...errorResponses,
+    404: notFound,
+  },
 });
 
 const provision = createRoute({
@@ -56,7 +70,7 @@ const provision = createRoute({
   tags: ['Provisioning'],
   summary: 'Apply the desired state to every target now; answers each target’s outcome and the attributes sent (secrets redacted)',
   security: [{ bearerAuth: [] }],
-  middleware: [requireScope('admin')],
+  middleware: [requireScope('admin'), noDeadline],
   request: { params: z.object({ employeeId: employeeIdSchema }) },
   responses: {
     200: {
@@ -74,9 +88,32 @@ const provision = createRoute({
     },
     ...errorResponses,
     404: notFound,
-    504: { description: 'The person’s workflow did not answer in time', content: { 'application/json': { schema: errorSchema } } },
+    409: { description: 'The workflow refused the update, or is not running', content: { 'application/json': { schema: errorSchema } } },
+    504: { description: 'Temporal answers, but the person’s workflow did not within 60 s', content: { 'application/json': { schema: errorSchema } } },
   },
 });
+
+/**
+ * Server failures that mean the person's run closed (continued as new) around the update: the
+ * handler never ran to its end there, and provisioning again is harmless, so the next run answers.
+ */
+const closedAroundUpdate = new Set(['AcceptedUpdateCompletedWorkflow', 'UnprocessedUpdate']);
+const maxProvisionAttempts = 3;
+
+function runClosedAround(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateFailedError) return error.cause instanceof ApplicationFailure && closedAroundUpdate.has(error.cause.type ?? '');
+  return error instanceof WorkflowNotFoundError && error.message.includes('aborted by closing workflow');
+}
+
+async function provisionNow(deps: AppDeps, employeeId: string, deadline: number) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.temporal.client.withDeadline(deadline, () => deps.temporal.client.workflow.getHandle(identityWorkflowId(employeeId)).executeUpdate(provisionNowUpdate));
+    } catch (error) {
+      if (attempt >= maxProvisionAttempts || !runClosedAround(error)) throw error;
+    }
+  }
+}
 
 export function targetRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -86,14 +123,14 @@ export function targetRoutes(deps: AppDeps) {
     const items = deps.config.targets.map(({ config }) => {
       const status = statuses.find((s) => s.name === config.name);
       const count = counts.get(config.name) ?? { accounts: 0, pending: 0 };
-      const health = status?.paused ? 'paused' : !status ? 'unknown' : status.consecutiveFailures > 0 ? 'failing' : 'ok';
       return {
         name: config.name,
         type: config.type,
-        health: health as 'ok' | 'failing' | 'paused' | 'unknown',
-        paused: status?.paused ?? false,
-        pausedReason: status?.pausedReason ?? null,
-        consecutiveFailures: status?.consecutiveFailures ?? 0,
+        state: status?.state ?? 'closed',
+        since: iso(status?.stateSince),
+        reason: status?.stateReason ?? null,
+        nextProbeAt: iso(status?.nextProbeAt),
+        failing: status?.failingSince ? { since: status.failingSince.toISOString(), failures: status.streakFailures } : null,
         lastError: status?.lastError ?? null,
         lastSuccessAt: iso(status?.lastSuccessAt),
         lastFailureAt: iso(status?.lastFailureAt),
@@ -106,29 +143,26 @@ export function targetRoutes(deps: AppDeps) {
   app.openapi(resume, async (c) => {
     const { name } = c.req.valid('param');
     if (!deps.config.targets.some((t) => t.config.name === name)) throw new ApiError(404, 'not_found', `no target ${name}`);
-    await resumeTarget(deps.db, name);
-    const waiting = await pendingFor(deps.db, name);
-    const queue = [...waiting];
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          await deps.temporal.client.workflow
-            .getHandle(identityWorkflowId(id))
-            .signal(targetResumedSignal)
-            .catch((error: Error) => deps.log.warn(`could not tell ${id} that ${name} resumed: ${error.message}`));
-        }
-      }),
-    );
-    return c.json({ name, pending: waiting.length }, 202);
+    const status = await probeSoon(deps.db, name, deps.now());
+    // The target's watch probes it now (starting if none runs) and drains the people waiting once it answers.
+    await deps.temporal.client.workflow.signalWithStart('targetBreakerWorkflow', {
+      workflowId: targetBreakerWorkflowId(deps.temporal.taskQueue, name),
+      taskQueue: deps.temporal.taskQueue,
+      args: [{ target: name }],
+      signal: probeTargetSignal,
+    });
+    await appendAuditEvents(deps.db, [{ kind: 'target.probe-requested', actor: c.get('apiKey').name, system: name, summary: `${c.get('apiKey').name} asked to probe ${name} now`, details: { state: status?.state ?? 'closed' } }]);
+    const pending = (await targetCounts(deps.db)).get(name)?.pending ?? 0;
+    return c.json({ name, state: status?.state ?? 'closed', pending }, 202);
   });
 
   app.openapi(provision, async (c) => {
     const { employeeId } = c.req.valid('param');
     if (!(await findIdentity(deps.db, employeeId))) throw new ApiError(404, 'not_found', `no identity ${employeeId}`);
+    // Temporal answers first, so an outage is a quick 503 rather than a minute's wait for the update.
+    await deps.temporal.ping();
     try {
-      const result = await deps.temporal.client.withDeadline(Date.now() + 60_000, () =>
-        deps.temporal.client.workflow.getHandle(identityWorkflowId(employeeId)).executeUpdate(provisionNowUpdate),
-      );
+      const result = await provisionNow(deps, employeeId, Date.now() + 60_000);
       return c.json(
         {
           employeeId,
@@ -147,7 +181,9 @@ export function targetRoutes(deps: AppDeps) {
       );
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'not_applied', (error.cause?.message ?? error.message).split('\n')[0]!);
-      throw new ApiError(503, 'unavailable', `the person's workflow did not answer: ${(error as Error).message.split('\n')[0]}`);
+      if (error instanceof WorkflowNotFoundError) throw new ApiError(409, 'not_running', `the workflow of ${employeeId} is not running`);
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new ApiError(504, 'timeout', `the workflow of ${employeeId} did not answer within 60 s`);
+      throw error;
     }
   });
 

@@ -1,18 +1,22 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { hasInboxRows, hasUndeliveredBefore, insertInboxRows, type InboxRow, type NewInboxRow } from '../../db/queries/hr-inbox';
 import { findCaseVariants, findIdentity } from '../../db/queries/identities';
-import { employeeIdSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema } from '../../domain/worker-record';
+import { asOfProblem, employeeIdSchema, instantSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema, type Resolution } from '../../domain/worker-record';
 import { identityWorkflowId } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
 import { ApiError, errorResponses, errorSchema, notFoundResponse, validationFailed } from '../errors';
 import { deliverRows } from '../hr-delivery';
 
-// The HR contract: store first, then tell the person's workflow. If Temporal is away the
-// answer is still 202 and the relay delivers later.
+// The HR contract: store first, then tell the person's workflow. Once the inbox row is
+// committed the answer is 202 whatever happens next: if Temporal (or PostgreSQL) is away the
+// relay delivers later.
 
 const maxBatch = 1000;
+/** An insert must begin this long before the request's deadline, so it has committed by then. */
+const insertMarginMs = 500;
 const singleBodyLimit = 64 * 1024;
 
 const employeeIdParam = z.object({
@@ -110,7 +114,7 @@ const deleteWorker = createRoute({
   request: {
     params: employeeIdParam,
     query: z.object({
-      asOf: z.iso.datetime({ offset: true }).optional().meta({ description: 'HR version time of the withdrawal; defaults to now' }),
+      asOf: instantSchema.optional().meta({ description: 'HR version time of the withdrawal (RFC 3339, not more than a day ahead); defaults to now' }),
     }),
   },
   responses: {
@@ -134,10 +138,34 @@ export function workerRoutes(deps: AppDeps) {
   const delivery = { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, timeoutMs: deps.deliveryTimeoutMs };
   const policy = deps.config.lifecyclePolicy;
 
+  /**
+   * Past the insert, the record is stored and the answer is 202: delivery gets a bounded time
+   * (it may go on after the answer), and whatever fails is the relay's to put right.
+   */
+  async function afterCommit(c: Context<AppEnv>, deliver: () => Promise<unknown>): Promise<void> {
+    const deadline = c.get('deadline');
+    deadline?.lift();
+    let timer: NodeJS.Timeout | undefined;
+    const delivered = deliver().catch((error: unknown) => deps.log.warn({ err: error }, 'delivery after the insert failed; the relay delivers later'));
+    // The answer keeps to the request's bound: what is not delivered by then is the relay's.
+    const wait = Math.max(0, Math.min(deps.deliveryTimeoutMs, (deadline?.at ?? Infinity) - Date.now()));
+    await Promise.race([delivered, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * A record reaches the database in time or not at all: one it gets after the request was
+   * answered 503 (it waited for a database that was away) must not be stored behind the answer.
+   */
+  const storeBy = (c: Context<AppEnv>) => {
+    const at = c.get('deadline')?.at;
+    return at === undefined ? {} : { notAfter: new Date(at - insertMarginMs) };
+  };
+
   /** Hands one stored row to Temporal now, unless an older row of the same person is still queued for the relay. */
   async function deliverNow(row: InboxRow) {
     if (await hasUndeliveredBefore(deps.db, row.employeeId, row.id)) return;
-    if ((await deliverRows(deps.db, delivery, [row])) === 0) deps.log.warn(`inbox row ${row.id} left to the relay`);
+    if ((await deliverRows(deps.db, delivery, [row])) === 0) deps.log.warn({ inboxId: row.id }, 'inbox row left to the relay');
   }
 
   app.openapi(putWorker, async (c) => {
@@ -149,48 +177,47 @@ export function workerRoutes(deps: AppDeps) {
     const body: unknown = await c.req.json();
     const [row] = await insertInboxRows(deps.db, [
       { employeeId, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor: c.get('apiKey').name },
-    ]);
-    await deliverNow(row!);
+    ], storeBy(c));
+    await afterCommit(c, () => deliverNow(row!));
     return c.json({ employeeId, workflowId: identityWorkflowId(employeeId), inboxId: row!.id }, 202);
   });
 
   app.openapi(postBatch, async (c) => {
     const { records } = c.req.valid('json');
     const actor = c.get('apiKey').name;
-    const results: z.infer<typeof batchResultSchema>['results'] = [];
-    const rows: NewInboxRow[] = [];
     const now = deps.now().getTime();
-    const ids = records.flatMap((item) => {
-      const id = (item as { employeeId?: unknown } | null)?.employeeId;
-      return typeof id === 'string' ? [id] : [];
-    });
-    const variants = await findCaseVariants(deps.db, ids);
-    const seen = new Map<string, string>();
-    records.forEach((item, index) => {
+    // Every record is validated before anything is looked up, so no raw id ever reaches a query.
+    const checked = records.map((item, index): { body?: Record<string, unknown>; rawId?: string; resolution: Resolution } => {
       if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        results[index] = { index, status: 'rejected', errors: [{ path: `records.${index}`, message: 'expected a worker record object' }] };
-        return;
+        return { resolution: { ok: false, errors: [{ path: `records.${index}`, message: 'expected a worker record object' }] } };
       }
       const { employeeId: rawId, ...body } = item as Record<string, unknown>;
-      const employeeId = typeof rawId === 'string' ? rawId : undefined;
-      const resolved = resolveWorkerRecord(rawId, body, deps.config.datePolicy, `records.${index}`, now);
-      if (!resolved.ok) {
-        results[index] = { index, ...(employeeId ? { employeeId } : {}), status: 'rejected', errors: resolved.errors };
+      return { body, rawId: typeof rawId === 'string' ? rawId : undefined, resolution: resolveWorkerRecord(rawId, body, deps.config.datePolicy, `records.${index}`, now) };
+    });
+    const variants = await findCaseVariants(deps.db, checked.flatMap(({ resolution }) => (resolution.ok ? [resolution.record.employeeId] : [])));
+    const results: z.infer<typeof batchResultSchema>['results'] = [];
+    const rows: NewInboxRow[] = [];
+    const seen = new Set<string>();
+    checked.forEach(({ body, rawId, resolution }, index) => {
+      if (!resolution.ok) {
+        // An id is echoed only when it is a valid one: a rejected raw value stays in the error.
+        const employeeId = rawId !== undefined && employeeIdSchema.safeParse(rawId).success ? rawId : undefined;
+        results[index] = { index, ...(employeeId ? { employeeId } : {}), status: 'rejected', errors: resolution.errors };
         return;
       }
-      const id = resolved.record.employeeId;
-      const variant = variants.get(id) ?? [...seen.keys()].find((other) => other !== id && other.toLowerCase() === id.toLowerCase());
+      const id = resolution.record.employeeId;
+      const variant = variants.get(id) ?? [...seen].find((other) => other !== id && other.toLowerCase() === id.toLowerCase());
       if (variant) {
         const conflict = caseConflict(id, variant);
         results[index] = { index, employeeId: id, status: 'rejected', errors: [{ path: `records.${index}.employeeId`, message: conflict.message }] };
         return;
       }
-      seen.set(id, id);
+      seen.add(id);
       results[index] = { index, employeeId: id, status: 'accepted', workflowId: identityWorkflowId(id) };
-      rows.push({ employeeId: id, kind: 'upsert', asOf: new Date(resolved.record.asOf), payload: body, record: resolved.record, policy, actor });
+      rows.push({ employeeId: id, kind: 'upsert', asOf: new Date(resolution.record.asOf), payload: body, record: resolution.record, policy, actor });
     });
-    const stored = await insertInboxRows(deps.db, rows);
-    await deliverRows(deps.db, delivery, stored);
+    const stored = await insertInboxRows(deps.db, rows, storeBy(c));
+    await afterCommit(c, () => deliverRows(deps.db, delivery, stored));
     const accepted = stored.length;
     return c.json({ accepted, rejected: records.length - accepted, results }, 202);
   });
@@ -198,16 +225,20 @@ export function workerRoutes(deps: AppDeps) {
   app.openapi(deleteWorker, async (c) => {
     const { employeeId } = c.req.valid('param');
     const { asOf } = c.req.valid('query');
+    const now = deps.now().getTime();
+    // The same rule as PUT: a stamp far ahead would make every later record stale.
+    const ahead = asOf === undefined ? undefined : asOfProblem(Date.parse(asOf), now);
+    if (ahead) throw validationFailed([{ path: 'asOf', message: ahead }]);
     const identity = await findIdentity(deps.db, employeeId);
     if (!identity && !(await hasInboxRows(deps.db, employeeId))) {
       throw new ApiError(404, 'not_found', `no worker ${employeeId}`);
     }
     // Without an asOf the withdrawal is HR's latest word: after now, and after the record it withdraws.
-    const stamp = asOf ? new Date(asOf) : new Date(Math.max(deps.now().getTime(), (identity?.recordAsOf.getTime() ?? 0) + 1));
+    const stamp = asOf ? new Date(asOf) : new Date(Math.max(now, (identity?.recordAsOf.getTime() ?? 0) + 1));
     const [row] = await insertInboxRows(deps.db, [
       { employeeId, kind: 'withdraw', asOf: stamp, payload: null, policy, actor: c.get('apiKey').name },
-    ]);
-    await deliverNow(row!);
+    ], storeBy(c));
+    await afterCommit(c, () => deliverNow(row!));
     return c.json({ employeeId, workflowId: identityWorkflowId(employeeId), inboxId: row!.id }, 202);
   });
 

@@ -6,7 +6,7 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 export async function insertApiKey(
   db: DbOrTx,
-  key: { name: string; prefix: string; secretHash: string; scopes: string[]; development: boolean },
+  key: { name: string; prefix: string; secretHash: string; scopes: string[]; development: boolean; employeeId: string | null },
   options: { replace?: boolean } = {},
 ): Promise<ApiKeyRow> {
   const insert = db.insert(apiKeys).values(key);
@@ -14,7 +14,7 @@ export async function insertApiKey(
     ? await insert
         .onConflictDoUpdate({
           target: apiKeys.name,
-          set: { prefix: key.prefix, secretHash: key.secretHash, scopes: key.scopes, development: key.development, revokedAt: null, createdAt: sql`now()` },
+          set: { prefix: key.prefix, secretHash: key.secretHash, scopes: key.scopes, development: key.development, employeeId: key.employeeId, revokedAt: null, createdAt: sql`now()` },
         })
         .returning()
     : await insert.returning();

@@ -5,9 +5,19 @@ import { hrInbox } from '../schema';
 export type InboxRow = typeof hrInbox.$inferSelect;
 export type NewInboxRow = typeof hrInbox.$inferInsert;
 
-export async function insertInboxRows(db: DbOrTx, rows: NewInboxRow[]): Promise<InboxRow[]> {
+/** The database got the rows after their moment (the caller has given up on them): nothing was stored. */
+export class LateInsertError extends Error {}
+
+/** Stores the rows; with `notAfter`, only if the database gets them by then (checked in the same transaction). */
+export async function insertInboxRows(db: DbOrTx, rows: NewInboxRow[], options: { notAfter?: Date } = {}): Promise<InboxRow[]> {
   if (rows.length === 0) return [];
-  return db.insert(hrInbox).values(rows).returning();
+  const { notAfter } = options;
+  if (!notAfter) return db.insert(hrInbox).values(rows).returning();
+  return db.transaction(async (tx) => {
+    const [check] = await tx.execute<{ in_time: boolean }>(sql`select clock_timestamp() < ${notAfter.toISOString()}::timestamptz as in_time`);
+    if (!check?.in_time) throw new LateInsertError(`the database got the records after ${notAfter.toISOString()}; nothing was stored`);
+    return tx.insert(hrInbox).values(rows).returning();
+  });
 }
 
 export async function markDelivered(db: DbOrTx, ids: number[]): Promise<void> {

@@ -42,6 +42,7 @@ export interface LifecyclePosition {
   nextActionAt?: Date;
   lastError?: string;
   targetErrors?: Record<string, string>;
+  waiting?: Record<string, { since: string; reason: string }>;
 }
 
 /** Writes where the person stands; answers false if there is no such identity. */
@@ -54,6 +55,7 @@ export async function updateLifecyclePosition(db: DbOrTx, employeeId: string, po
       nextActionAt: position.nextActionAt ?? null,
       lastError: position.lastError ?? null,
       targetErrors: position.targetErrors ?? {},
+      waiting: position.waiting ?? {},
       updatedAt: sql`now()`,
     })
     .where(eq(identities.employeeId, employeeId))
@@ -72,6 +74,11 @@ export async function clearIdentityNames(db: DbOrTx, employeeId: string): Promis
 export async function findIdentity(db: DbOrTx, employeeId: string): Promise<IdentityRow | undefined> {
   const [row] = await db.select().from(identities).where(eq(identities.employeeId, employeeId));
   return row;
+}
+
+export async function findIdentities(db: DbOrTx, employeeIds: string[]): Promise<IdentityRow[]> {
+  if (employeeIds.length === 0) return [];
+  return db.select().from(identities).where(inArray(identities.employeeId, employeeIds)).orderBy(asc(identities.employeeId));
 }
 
 export async function findAccounts(db: DbOrTx, employeeId: string, options: { includeDeleted?: boolean } = {}): Promise<AccountRow[]> {

@@ -36,12 +36,18 @@ export async function updateTaskRun(
   db: DbOrTx,
   runId: string,
   position: number,
-  patch: { status: TaskStatus; error?: string | null; output?: Record<string, unknown>; attempts?: number; startedAt?: Date; completedAt?: Date },
+  patch: { status: TaskStatus; error?: string | null; waitingFor?: string | null; waitingSince?: Date | null; output?: Record<string, unknown>; attempts?: number; startedAt?: Date; completedAt?: Date },
 ): Promise<void> {
   await db
     .update(lifecycleTaskRuns)
-    .set(patch)
+    // The first wait sets `waitingSince`; later ones keep it.
+    .set(patch.status === 'waiting' && patch.waitingSince === undefined ? { ...patch, waitingSince: sql`coalesce(${lifecycleTaskRuns.waitingSince}, now())` } : patch)
     .where(and(eq(lifecycleTaskRuns.runId, runId), eq(lifecycleTaskRuns.position, position)));
+}
+
+/** Keeps what a task did the moment it did it (a mail accepted by the server), before the workflow hears of it. */
+export async function recordTaskOutput(db: DbOrTx, runId: string, taskId: string, output: Record<string, unknown>): Promise<void> {
+  await db.update(lifecycleTaskRuns).set({ output }).where(and(eq(lifecycleTaskRuns.runId, runId), eq(lifecycleTaskRuns.taskId, taskId)));
 }
 
 export async function findTaskRun(db: DbOrTx, runId: string, taskId: string): Promise<TaskRunRow | undefined> {

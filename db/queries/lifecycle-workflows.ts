@@ -1,24 +1,16 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../domain/canonical-json';
 import type { DefinitionVersion, LifecycleDefinition } from '../../domain/lifecycle-workflows';
 import type { DbOrTx } from '../client';
 import { lifecycleWorkflows, lifecycleWorkflowVersions } from '../schema';
 
 export type LifecycleWorkflowRow = typeof lifecycleWorkflows.$inferSelect;
 
-/** Keys sorted at every depth: jsonb does not keep the order they were written in. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Content that makes a new version; `enabled` is a switch on the definition, not content. */
 function content(definition: LifecycleDefinition): string {
   const { enabled: _enabled, ...rest } = definition;
-  return canonical(rest);
+  return canonicalJson(rest);
 }
 
 export type SaveOutcome = 'created' | 'new-version' | 'unchanged';

@@ -8,6 +8,8 @@ export const apiKeys = pgTable('api_keys', {
   secretHash: text().notNull(),
   scopes: text().array().notNull(),
   development: boolean().notNull().default(false),
+  /** A key bound to a person acts as them (`/v1/me/…`): their requests, access and approvals. */
+  employeeId: text(),
   createdAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   lastUsedAt: timestamp({ withTimezone: true, mode: 'date' }),
   revokedAt: timestamp({ withTimezone: true, mode: 'date' }),

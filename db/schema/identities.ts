@@ -29,6 +29,8 @@ export const identities = pgTable(
     lastError: text(),
     /** Per provisioning target, why its last sync failed (absent when it succeeded). */
     targetErrors: jsonb().$type<Record<string, string>>().notNull().default({}),
+    /** Per target, an account owed but not there yet: since when and why (its breaker is open). */
+    waiting: jsonb().$type<Record<string, { since: string; reason: string }>>().notNull().default({}),
     workflowId: text().notNull(),
     createdAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { LifecycleDefinition, RunStatus, TaskStatus } from '../../domain/lifecycle-workflows';
+import type { RunInput } from '../../domain/lifecycle-runs';
 
 /** A lifecycle workflow definition; its content lives in versions, the switch here. */
 export const lifecycleWorkflows = pgTable(
@@ -53,6 +54,8 @@ export const lifecycleRuns = pgTable(
     requestedBy: text().notNull(),
     status: text().$type<RunStatus>().notNull(),
     error: text(),
+    /** What the run was started with, so it can be run again for the tasks that did not complete. */
+    input: jsonb().$type<RunInput>(),
     createdAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     startedAt: timestamp({ withTimezone: true, mode: 'date' }),
     completedAt: timestamp({ withTimezone: true, mode: 'date' }),
@@ -80,6 +83,9 @@ export const lifecycleTaskRuns = pgTable(
     status: text().$type<TaskStatus>().notNull(),
     attempts: integer().notNull().default(0),
     error: text(),
+    /** While the task waits for something time can bring (an account, an address): what, and since when. */
+    waitingFor: text(),
+    waitingSince: timestamp({ withTimezone: true, mode: 'date' }),
     /** What the task did (message ids, groups); never a secret. */
     output: jsonb().$type<Record<string, unknown>>(),
     startedAt: timestamp({ withTimezone: true, mode: 'date' }),
@@ -104,6 +110,8 @@ export const temporaryAccessPasses = pgTable(
     oneTime: boolean().notNull(),
     expiresAt: timestamp({ withTimezone: true, mode: 'date' }).notNull(),
     usedAt: timestamp({ withTimezone: true, mode: 'date' }),
+    /** Set after too many wrong guesses for the person: the pass never signs anyone in again. */
+    lockedAt: timestamp({ withTimezone: true, mode: 'date' }),
     runId: text(),
     taskId: text(),
     createdAt: timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -1,4 +1,10 @@
 import { Client as LdapClient } from 'ldapts';
+import { createApiKey } from '../../api/api-keys';
+import { findRequest, saveCatalog, savePackage } from '../../db/queries/access';
+import { auditEvents } from '../../db/schema';
+import { validatePackage } from '../../domain/access-packages';
+import { startSmtpSink } from '../helpers/smtp';
+import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/ports';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
@@ -92,4 +98,65 @@ it('a worker killed mid-provisioning leaves, after a restart, exactly one entry 
   console.log(`killed the worker with ${atKill} of ${ids.length} entries made; all ${ids.length} complete after restart`);
   await ldap.unbind();
   await second.kill();
+});
+
+it('a worker killed while access requests wait in their stages: every request completes once', { timeout: 420_000 }, async () => {
+  const started = Date.now();
+  const phase = (what: string) => console.log(`[${Math.round((Date.now() - started) / 1000)} s] ${what}`);
+  const smtp = await startSmtpSink();
+  const workerEnv = processEnv(env, { TENURE_SMTP_URL: smtp.url });
+  const first = startTenureProcess('worker/main.ts', workerEnv);
+  processes.push(first);
+  const managerId = newEmployeeId('M');
+  const manager = { id: managerId, key: (await createApiKey(env.db, { name: `key-${managerId}`, scopes: ['self-service'], employeeId: managerId })).key };
+  await put(apis[0]!, managerId, workerRecord({ givenName: 'Mona' }));
+  const reports = Array.from({ length: 8 }, () => newEmployeeId());
+  for (const id of reports) await put(apis[0]!, id, workerRecord({ givenName: 'Rhea', managerEmployeeId: managerId }));
+  for (const id of [managerId, ...reports]) await waitFor(async () => (await env.identity(id))?.state === 'active', { timeoutMs: 60_000, what: `${id} active` });
+  phase('the team is active');
+  await saveCatalog(env.db, { id: 'e2e', name: 'E2E', owners: [] }, 'test');
+  await env.admin.add(`cn=e2e-project,ou=groups,${env.ldapBase}`, { objectClass: ['top', 'groupOfNames'], cn: 'e2e-project', member: 'cn=empty-membership-placeholder' });
+  const accessPackage = validatePackage({ id: 'e2e-project', catalog: 'e2e', name: 'E2E project', resources: [{ target: 'ldap', group: `cn=e2e-project,ou=groups,${env.ldapBase}` }], policies: [{ id: 'ask', type: 'request', justification: 'optional', stages: [{ approvers: [{ type: 'manager' }] }] }] }, { groupTargets: ['ldap'], extensions: [] });
+  if (!accessPackage.ok) throw new Error(JSON.stringify(accessPackage.errors));
+  await savePackage(env.db, accessPackage.accessPackage, { source: 'test', actor: 'test' });
+
+  const requestIds: string[] = [];
+  for (const id of reports) {
+    const res = await fetch(`${apis[0]}/v1/access-requests`, { method: 'POST', headers: { authorization: `Bearer ${env.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ employeeId: id, packageId: 'e2e-project' }) });
+    expect(res.status).toBe(202);
+    requestIds.push(((await res.json()) as { id: string }).id);
+  }
+  for (const id of requestIds) await waitFor(async () => (await findRequest(env.db, id))?.stage === 1, { timeoutMs: 60_000, what: `${id} at its stage` });
+  phase('every request waits at its stage; killing the worker');
+  await first.kill('SIGKILL');
+
+  const second = startTenureProcess('worker/main.ts', workerEnv);
+  processes.push(second);
+  // Decisions go to whichever API; the new worker takes them.
+  await Promise.all(
+    requestIds.map(async (id, i) => {
+      await waitFor(async () => {
+        // A decision whose answer was lost on the way is not taken twice: a decided request is done.
+        if ((await findRequest(env.db, id))?.status !== 'pending') return true;
+        const r = await fetch(`${apis[i % 2]}/v1/access-requests/${id}/decision`, { method: 'POST', headers: { authorization: `Bearer ${manager.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ decision: 'approve' }) });
+        return r.status === 200;
+      }, { timeoutMs: 240_000, intervalMs: 1000, what: `${id} decided` });
+    }),
+  );
+  phase('every decision answered');
+  for (const id of requestIds) await waitFor(async () => (await findRequest(env.db, id))?.status === 'approved', { timeoutMs: 60_000, what: `${id} approved` });
+  phase('every request approved');
+  for (const id of requestIds) {
+    const granted = await env.db.select().from(auditEvents).where(and(eq(auditEvents.kind, 'assignment.granted'), like(auditEvents.summary, '%E2E project%'), eq(auditEvents.workflowId, `access-request-${id}`)));
+    const approved = await env.db.select().from(auditEvents).where(and(eq(auditEvents.kind, 'request.approved'), eq(auditEvents.workflowId, `access-request-${id}`)));
+    expect([id, granted.length, approved.length]).toEqual([id, 1, 1]);
+  }
+  // Each report hears once that their request was approved.
+  for (const id of reports) {
+    const address = (await env.identity(id)).workEmail;
+    await waitFor(async () => smtp.to(address).some((m) => m.subject.endsWith('was approved')), { what: `${id} told` });
+    expect(smtp.to(address).filter((m) => m.subject.endsWith('was approved'))).toHaveLength(1);
+  }
+  await second.kill();
+  await smtp.stop();
 });

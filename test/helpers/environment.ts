@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { Client as LdapClient, type Entry } from 'ldapts';
+import { pino } from 'pino';
 import { inject } from 'vitest';
 import { escapeDnValue, escapeFilterValue } from '../../activities/connectors/ldap-escape';
 import { createApiKey } from '../../api/api-keys';
-import { createApp } from '../../api/app';
+import { createApp, type Logger } from '../../api/app';
 import { createDb } from '../../db/client';
 import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { loadConfig, type TenureConfig } from '../../domain/config';
+import { loggerOptions } from '../../domain/logging';
 import type { WorkerRecordInput } from '../../domain/worker-record';
 import { createTenureWorker } from '../../worker/create-worker';
 import { activityDeps } from '../../worker/deps';
@@ -30,6 +32,8 @@ export interface TestEnvironmentOptions {
   peopleOu?: string;
   /** YAML configuration file content (targets and the like); `${NAME}` reads the environment. */
   configFile?: (context: { ldapBase: string; peopleDn: string }) => string;
+  /** The app's logger; by default errors go to stderr. */
+  log?: Logger;
 }
 
 export type TestEnvironment = Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -131,7 +135,8 @@ export async function startTestEnvironment(options: TestEnvironmentOptions = {})
     config: { ...config, maxBodyBytes: config.api.maxBodyBytes },
     deliveryTimeoutMs: 5000,
     now: () => new Date(),
-    log: { info() {}, warn() {}, error: (message, error) => console.error(message, error) },
+    // Only what went wrong reaches the test output: a 500 is logged with its error.
+    log: options.log ?? pino(loggerOptions('api', 'error'), pino.destination(2)),
   });
   const { key } = await createApiKey(db, { name: 'test-hr', scopes: ['admin'] });
 

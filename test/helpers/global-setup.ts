@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort } from '../../scripts/ports';
-import { startSamba } from '../../scripts/samba';
+import { sharedSamba, startSamba } from '../../scripts/samba';
 import { startSlapd } from '../../scripts/slapd';
 import { startTemporalDevServer } from '../../scripts/temporal-dev-server';
 import { workflowsPath } from '../../worker/create-worker';
@@ -26,7 +26,8 @@ export default async function setup(project: TestProject) {
   const [temporal, slapd, samba] = await Promise.all([
     startTemporalDevServer({ port: await freePort() }),
     startSlapd({ dir: join(dir, 'slapd'), port: await freePort(), adminPassword: 'test-admin-secret' }),
-    startSamba({ dir: join(dir, 'samba'), adminPassword: 'Tenure-Adm1n!test' }),
+    // Several checkouts on one machine share one domain controller (it needs the fixed AD ports).
+    process.env.TENURE_TEST_SHARED_SAMBA === '1' ? sharedSamba('Tenure-Adm1n!test') : startSamba({ dir: join(dir, 'samba'), adminPassword: 'Tenure-Adm1n!test' }),
   ]);
   const bundle = await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} } });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');

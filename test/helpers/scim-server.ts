@@ -13,6 +13,8 @@ type User = Record<string, unknown> & { id: string; userName: string };
 type Group = Record<string, unknown> & { id: string; displayName: string; members?: { value: string }[] };
 
 export interface ScimFaults {
+  /** An outage that eases off: every request answers 503 until `unavailableUntil`, then 429 with Retry-After until `throttledUntil` (epoch ms). */
+  outage?: { unavailableUntil: number; throttledUntil: number; retryAfterSeconds: number };
   /** The next N requests answer 429 with Retry-After: 1. */
   throttle: number;
   /** The next N requests answer 500. */
@@ -21,13 +23,15 @@ export interface ScimFaults {
   down: boolean;
   /** /Groups answers 501 Not Implemented while true, like an application without groups. */
   noGroups: boolean;
+  /** Every request answers 401 while true, as if Tenure's token had been revoked. */
+  unauthorized: boolean;
 }
 
 /** `token` is the bearer token it accepts; `basic` adds a username and password it accepts too. */
 export async function startScimServer(token: string, basic?: { username: string; password: string }) {
   const users = new Map<string, User>();
   const groups = new Map<string, Group>();
-  const faults: ScimFaults = { throttle: 0, fail: 0, down: false, noGroups: false };
+  const faults: ScimFaults = { throttle: 0, fail: 0, down: false, noGroups: false, unauthorized: false };
   const requests: { method: string; path: string; status: number }[] = [];
 
   SCIMMY.Resources.declare(SCIMMY.Resources.User)
@@ -80,9 +84,22 @@ export async function startScimServer(token: string, basic?: { username: string;
   const app = express();
   app.use((req, res, next) => {
     const record = (status: number) => requests.push({ method: req.method, path: req.path, status });
+    const now = Date.now();
+    if (faults.outage && now < faults.outage.throttledUntil) {
+      const unavailable = now < faults.outage.unavailableUntil;
+      record(unavailable ? 503 : 429);
+      if (!unavailable) res.set('Retry-After', String(faults.outage.retryAfterSeconds));
+      res.status(unavailable ? 503 : 429).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: unavailable ? '503' : '429', detail: unavailable ? 'down for maintenance' : 'slow down' });
+      return;
+    }
     if (faults.down) {
       record(503);
       res.status(503).end();
+      return;
+    }
+    if (faults.unauthorized) {
+      record(401);
+      res.status(401).json({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401', detail: 'token revoked' });
       return;
     }
     if (faults.throttle > 0) {

@@ -237,7 +237,8 @@ describe('operations', () => {
     expect(doc.components.schemas.WorkerRecord.properties.hireDate).toBeDefined();
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     const page = await call('/docs');
-    expect(await page.text()).toContain('/openapi.json');
+    expect(await page.text()).toContain('/docs/assets/reference.js');
+    expect(await (await call('/docs/assets/reference.js')).text()).toContain('/openapi.json');
     expect((await call('/docs/assets/swagger-ui-bundle.js')).status).toBe(200);
   });
 });

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Client as LdapClient, type Entry } from 'ldapts';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { and, eq, like } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { auditEvents } from '../../db/schema';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
 import { ldapAdmin, startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
 import { startScimServer } from '../helpers/scim-server';
@@ -84,7 +86,7 @@ targets:
     type: scim
     baseUrl: ${scim.baseUrl}
     auth: { type: bearer, token: ${scimToken} }
-    pauseAfterFailures: 4
+    breaker: { openAfter: PT5S, minFailures: 3, firstProbe: PT2S, maxProbeInterval: PT4S, quarantineRetry: PT1H }
     mappings:
       - { target: userName, source: username }
       - { target: name.givenName, source: givenName }
@@ -360,6 +362,11 @@ describe('lifecycle group tasks', () => {
 });
 
 describe('targets that misbehave', () => {
+  // A failed test must not leave the SCIM peer refusing for the tests after it.
+  afterEach(() => {
+    Object.assign(scim.faults, { throttle: 0, fail: 0, down: false, unauthorized: false });
+  });
+
   it('a SCIM server answering 429 and 500 before succeeding still gets the user, once', async () => {
     scim.faults.throttle = 1;
     scim.faults.fail = 2;
@@ -371,29 +378,68 @@ describe('targets that misbehave', () => {
     expect(scim.requests.filter((r) => r.status === 500).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('a target down for a while is paused with its reason, and after resume every waiting change is applied once', async () => {
+  const scimTarget = async () => ((await env.request('GET', '/v1/targets')).body.items as any[]).find((t) => t.name === 'scim');
+
+  it('a target down for a while opens its breaker, people show what they wait for, and it closes by itself once the target answers', async () => {
     scim.faults.down = true;
     const ids = [newEmployeeId(), newEmployeeId(), newEmployeeId()];
     for (const id of ids) await env.put(id, workerRecord({ givenName: 'Dora', familyName: `Down${randomBytes(3).toString('hex')}` }));
-    const paused = await waitFor(async () => {
-      const targets = (await env.request('GET', '/v1/targets')).body.items as any[];
-      const target = targets.find((t) => t.name === 'scim');
-      return target?.paused && target.pending >= ids.length ? target : undefined;
-    }, { timeoutMs: 90_000, what: 'the SCIM target paused with everyone waiting' });
-    expect(paused).toMatchObject({ health: 'paused', pausedReason: expect.stringContaining('503') });
-    // The other targets did not wait for it.
+    const open = await waitFor(async () => {
+      const target = await scimTarget();
+      return target?.state === 'open' && target.pending >= ids.length ? target : undefined;
+    }, { timeoutMs: 90_000, what: 'the SCIM breaker open with everyone waiting' });
+    expect(open).toMatchObject({ reason: expect.stringContaining('503'), nextProbeAt: expect.any(String), since: expect.any(String) });
+    // The other targets did not wait for it, and each person says what is missing.
     for (const id of ids) expect(await pgRow(id)).toBeDefined();
+    const person = await waitFor(async () => {
+      const identity = await env.identity(ids[0]!);
+      return identity?.waiting?.length ? identity : undefined;
+    }, { what: 'the person waiting for SCIM' });
+    expect(person.waiting).toEqual([{ target: 'scim', since: expect.any(String), reason: expect.stringContaining('scim is unreachable') }]);
+    // The workflow's memo follows once the sync activity has answered (the row above is written first).
+    await waitFor(async () => {
+      const { memo } = await env.client.workflow.getHandle(person.workflowId).describe();
+      return String((memo as { waiting?: unknown } | undefined)?.waiting).includes('account on scim');
+    }, { what: 'the memo saying what the person waits for' });
 
     scim.faults.down = false;
-    const resumed = await env.request('POST', '/v1/targets/scim/resume');
-    expect(resumed.body).toMatchObject({ name: 'scim', pending: ids.length });
+    // No operator: the watch probes, closes the breaker and brings everyone up to date.
     for (const id of ids) await waitFor(async () => scim.byExternalId(id).length === 1, { timeoutMs: 30_000, what: `${id} in SCIM` });
     for (const id of ids) expect(scim.byExternalId(id)).toHaveLength(1);
     const after = await waitFor(async () => {
-      const target = ((await env.request('GET', '/v1/targets')).body.items as any[]).find((t) => t.name === 'scim');
-      return target?.pending === 0 ? target : undefined;
+      const target = await scimTarget();
+      return target?.pending === 0 && target.state === 'closed' ? target : undefined;
     }, { what: 'nobody waiting for SCIM' });
-    expect(after).toMatchObject({ paused: false, health: 'ok' });
+    expect(after).toMatchObject({ failing: null, lastSuccessAt: expect.any(String) });
+    await waitFor(async () => (await env.identity(ids[0]!))?.waiting?.length === 0, { what: 'the person no longer waiting' });
+    const trail = await env.db.select().from(auditEvents).where(and(eq(auditEvents.system, 'scim'), like(auditEvents.kind, 'target.%')));
+    expect(trail.map((e) => e.kind)).toEqual(expect.arrayContaining(['target.open', 'target.closed']));
+  });
+
+  it('a target that refuses the credentials is quarantined with its next attempt shown, and an operator resumes it at once', async () => {
+    scim.faults.unauthorized = true;
+    const id = newEmployeeId();
+    await env.put(id, workerRecord({ givenName: 'Quinn', familyName: `Quarantine${suffix}` }));
+    const quarantined = await waitFor(async () => {
+      const target = await scimTarget();
+      return target?.state === 'quarantined' ? target : undefined;
+    }, { timeoutMs: 30_000, what: 'the SCIM target quarantined' });
+    // Tried again by itself, but rarely.
+    expect(Date.parse(quarantined.nextProbeAt) - Date.now()).toBeGreaterThan(50 * 60_000);
+    expect(quarantined.reason).toContain('401');
+    await waitFor(async () => (await env.identity(id))?.waiting?.some((w: any) => w.target === 'scim' && w.reason.includes('quarantined')), { what: 'the person waiting for the quarantined target' });
+
+    // A resume before the fix probes, finds it still refusing, and keeps it quarantined.
+    expect((await env.request('POST', '/v1/targets/scim/resume')).status).toBe(202);
+    await waitFor(async () => (await env.db.select().from(auditEvents).where(eq(auditEvents.kind, 'target.probe-requested'))).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await scimTarget()).state).toBe('quarantined');
+
+    scim.faults.unauthorized = false;
+    const resumed = await env.request('POST', '/v1/targets/scim/resume');
+    expect(resumed).toMatchObject({ status: 202, body: { name: 'scim', state: 'quarantined' } });
+    await waitFor(async () => scim.byExternalId(id).length === 1, { timeoutMs: 30_000, what: `${id} in SCIM after the resume` });
+    expect((await scimTarget()).state).toBe('closed');
   });
 
   it('provision-now answers every target and the attributes sent, secrets redacted', async () => {

@@ -121,7 +121,7 @@ describe('loadConfig: targets from the file', () => {
       ['crm', 'scim'],
       ['payroll', 'sql'],
     ]);
-    expect(targets[0]!.config).toMatchObject({ deprovision: 'delete', pauseAfterFailures: 10, rdnAttribute: 'uid', scope: "employeeType ne 'guest'" });
+    expect(targets[0]!.config).toMatchObject({ deprovision: 'delete', breaker: { openAfter: 'PT10S', minFailures: 3, firstProbe: 'PT10S', maxProbeInterval: 'PT2M', quarantineRetry: 'PT1H', drainPerSecond: 25 }, rdnAttribute: 'uid', scope: "employeeType ne 'guest'" });
     expect(targets[1]!.config).toMatchObject({ deprovision: 'disable', anchorAttribute: 'employeeID' });
     expect(targets[1]!.container).toMatchObject({ kind: 'call', name: 'Switch' });
     expect(targets[1]!.mappings[0]!.parsed).toMatchObject({ kind: 'call', name: 'SelectUniqueValue' });
@@ -192,5 +192,38 @@ targets:
 `;
     const { problems } = configError(() => loadWithFile(yaml));
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^targets\.0\.baseUrl: /), expect.stringMatching(/^targets\.0\.mappings\.0: .*exactly one of source, constant or expression/)]));
+  });
+});
+
+describe('loadConfig: DefaultDomain()', () => {
+  const yaml = `
+targets:
+  - name: crm
+    type: scim
+    baseUrl: https://crm.example.net/scim/v2
+    auth: { type: bearer, token: t }
+    mappings:
+      - { target: userName, expression: 'Join("@", [username], DefaultDomain())' }
+      - { target: nickName, expression: 'Left(IIF(IsPresent([username]), DefaultDomain(), "x"), 20)' }
+`;
+
+  it('refuses an expression that uses it when no default domain is configured, naming the setting and the mapping', () => {
+    const { problems } = configError(() => loadWithFile(yaml));
+    expect(problems).toEqual([
+      'targets.0 (crm).mappings.0 (userName).expression: DefaultDomain() needs identity.defaultDomain (TENURE_DEFAULT_DOMAIN), which is not set',
+      'targets.0 (crm).mappings.1 (nickName).expression: DefaultDomain() needs identity.defaultDomain (TENURE_DEFAULT_DOMAIN), which is not set',
+    ]);
+  });
+
+  it('gives the configured domain to every expression of every target', () => {
+    const [target] = loadWithFile(yaml, { TENURE_DEFAULT_DOMAIN: 'corp.example.com' }).targets;
+    const context = { attributes: { username: 'ada.lovelace' }, now: new Date('2024-03-01T09:00:00Z'), random: () => 0.5 };
+    expect(desiredAttributes(target!, context, { forCreate: true }).values).toEqual({ userName: 'ada.lovelace@corp.example.com', nickName: 'corp.example.com' });
+  });
+
+  it('refuses a default domain that is not a domain name', () => {
+    expect(configError(() => loadConfig({ TENURE_DEFAULT_DOMAIN: 'not a domain' })).problems).toEqual([
+      'identity.defaultDomain (TENURE_DEFAULT_DOMAIN): expected a domain name like example.com',
+    ]);
   });
 });

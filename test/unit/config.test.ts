@@ -37,9 +37,17 @@ describe('loadConfig: defaults', () => {
 
   it('runs in production mode against local services', () => {
     expect(config.mode).toBe('production');
-    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/tenure' });
+    expect(config.database).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/tenure', connectTimeout: 'PT2S', connectTimeoutMs: 2000 });
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'tenure-lifecycle' });
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 3000, maxBodyBytes: 4 * 1024 * 1024, relayIntervalMs: 1000, publicUrl: 'http://127.0.0.1:3000' });
+    expect(config.api).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      maxBodyBytes: 4 * 1024 * 1024,
+      relayIntervalMs: 1000,
+      publicUrl: 'http://127.0.0.1:3000',
+      requestTimeout: 'PT4S',
+      requestTimeoutMs: 4000,
+    });
     expect(config.hrWriteback).toEqual({});
   });
 
@@ -47,6 +55,11 @@ describe('loadConfig: defaults', () => {
     expect(config.lifecycle).toEqual({ prehireLead: 'P7D', leaverRetention: 'P30D', hireLocalTime: '06:00', leaveLocalTime: '18:00', defaultTimeZone: 'UTC' });
     expect(config.lifecyclePolicy).toEqual({ prehireLeadMs: 7 * DAY, leaverRetentionMs: 30 * DAY });
     expect(config.datePolicy).toEqual({ defaultTimeZone: 'UTC', hireLocalTime: '06:00', leaveLocalTime: '18:00' });
+  });
+
+  it('limits failed authentications per address and wrong passes per person', () => {
+    expect(config.rateLimitPolicy).toEqual({ authFailures: 20, authWindowMs: 5 * 60_000, passFailures: 5, passWindowMs: 15 * 60_000 });
+    expect(config.log).toEqual({ level: 'info' });
   });
 
   it('uses the default username policy', () => {
@@ -134,10 +147,16 @@ describe('loadConfig: environment', () => {
     expect(() => loadConfig({ TENURE_RECONCILE_EVERY: 'hourly' })).toThrow(/reconciliation\.every/);
   });
 
+  it('rolls package changes out at 50 people per second unless told otherwise', () => {
+    expect(loadConfig({}).access).toEqual({ rolloutPerSecond: 50, expiryReminders: ['P14D', 'P1D'] });
+    expect(() => loadConfig({ TENURE_ACCESS_ROLLOUT_PER_SECOND: '0' })).toThrow(/access\.rolloutPerSecond \(TENURE_ACCESS_ROLLOUT_PER_SECOND\)/);
+  });
+
   it('puts every documented variable at its setting', () => {
     const samples: Record<keyof typeof environmentOverrides, [string, unknown]> = {
       TENURE_MODE: ['development', 'development'],
       TENURE_DATABASE_URL: ['postgres://db/tenure', 'postgres://db/tenure'],
+      TENURE_DATABASE_CONNECT_TIMEOUT: ['PT5S', 'PT5S'],
       TEMPORAL_ADDRESS: ['temporal:7233', 'temporal:7233'],
       TEMPORAL_NAMESPACE: ['hr', 'hr'],
       TENURE_TASK_QUEUE: ['q', 'q'],
@@ -146,12 +165,14 @@ describe('loadConfig: environment', () => {
       TENURE_MAX_BODY_BYTES: ['1024', 1024],
       TENURE_RELAY_INTERVAL_MS: ['250', 250],
       TENURE_PUBLIC_URL: ['https://tenure.acme.org', 'https://tenure.acme.org'],
+      TENURE_REQUEST_TIMEOUT: ['PT10S', 'PT10S'],
       TENURE_PREHIRE_LEAD: ['P3D', 'P3D'],
       TENURE_LEAVER_RETENTION: ['P90D', 'P90D'],
       TENURE_HIRE_LOCAL_TIME: ['08:30', '08:30'],
       TENURE_LEAVE_LOCAL_TIME: ['17:00', '17:00'],
       TENURE_DEFAULT_TIME_ZONE: ['Europe/Berlin', 'Europe/Berlin'],
       TENURE_EMAIL_DOMAIN: ['acme.org', 'acme.org'],
+      TENURE_DEFAULT_DOMAIN: ['corp.acme.org', 'corp.acme.org'],
       TENURE_USERNAME_PATTERNS: ['{g}{family}', ['{g}{family}']],
       TENURE_USERNAME_MAX_LENGTH: ['20', 20],
       TENURE_LDAP_URL: ['ldaps://ldap.acme.org', 'ldaps://ldap.acme.org'],
@@ -161,9 +182,13 @@ describe('loadConfig: environment', () => {
       TENURE_LDAP_PEOPLE_DN: ['ou=staff,dc=acme,dc=org', 'ou=staff,dc=acme,dc=org'],
       TENURE_LDAP_GROUPS_DN: ['ou=teams,dc=acme,dc=org', 'ou=teams,dc=acme,dc=org'],
       TENURE_RECONCILE_EVERY: ['PT4H', 'PT4H'],
+      TENURE_ACCESS_EXPIRY_REMINDERS: ['P7D, PT1H', ['P7D', 'PT1H']],
       TENURE_HR_WRITEBACK_URL: ['https://hr.acme.org/hook', 'https://hr.acme.org/hook'],
       TENURE_HR_WRITEBACK_SECRET: ['hook-secret', 'hook-secret'],
       TENURE_LIFECYCLE_WORKFLOWS_DIR: ['/etc/tenure/workflows', '/etc/tenure/workflows'],
+      TENURE_ACCESS_CATALOGS_DIR: ['/etc/tenure/catalogs', '/etc/tenure/catalogs'],
+      TENURE_ACCESS_REVIEWS_DIR: ['/etc/tenure/reviews', '/etc/tenure/reviews'],
+      TENURE_ACCESS_ROLLOUT_PER_SECOND: ['20', 20],
       TENURE_SMTP_URL: ['smtps://mail.acme.org:465', 'smtps://mail.acme.org:465'],
       TENURE_MAIL_FROM: ['Acme IT <it@acme.org>', 'Acme IT <it@acme.org>'],
       TENURE_ORGANIZATION_NAME: ['Acme', 'Acme'],
@@ -172,6 +197,11 @@ describe('loadConfig: environment', () => {
         '{"itsm":{"url":"https://itsm.acme.org/hook","secret":"0123456789abcdef"}}',
         { itsm: { url: 'https://itsm.acme.org/hook', secret: '0123456789abcdef' } },
       ],
+      TENURE_AUTH_FAILURE_LIMIT: ['50', 50],
+      TENURE_AUTH_FAILURE_WINDOW: ['PT10M', 'PT10M'],
+      TENURE_PASS_FAILURE_LIMIT: ['3', 3],
+      TENURE_PASS_FAILURE_WINDOW: ['PT1H', 'PT1H'],
+      TENURE_LOG_LEVEL: ['warn', 'warn'],
     };
     const env = Object.fromEntries(Object.entries(samples).map(([variable, [value]]) => [variable, value]));
     const config = loadConfig(env);

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../domain/config';
+import { readCatalogFiles } from '../../api/access-catalog-files';
+import { checkReviewFiles } from '../../api/access-review-files';
+import { checkCatalogFiles } from '../../domain/access-admin';
+import { lifecycleValidationContext, loadConfig } from '../../domain/config';
 import { validateDefinition } from '../../domain/lifecycle-workflows';
 
 // The examples the README points to must keep working.
@@ -38,5 +41,24 @@ describe('examples/lifecycle-workflows', () => {
   it.each(readdirSync(dir).filter((f) => f.endsWith('.yaml')))('%s is a valid definition', (file) => {
     const result = validateDefinition(parseYaml(readFileSync(join(dir, file), 'utf8')), { extensions: [] });
     expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+});
+
+describe('examples/access-catalogs', () => {
+  it('are valid on the dev configuration (one OpenLDAP target), with the incompatible payments pair', () => {
+    const result = checkCatalogFiles(readCatalogFiles(join(examples, 'access-catalogs')), lifecycleValidationContext(loadConfig({})), []);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    const packages = result.ok ? result.files.flatMap((f) => f.packages) : [];
+    expect(packages.find((p) => p.id === 'payments')?.incompatibleWith).toEqual(['payment-approvals']);
+    const requested = packages.find((p) => p.id === 'production-access')?.policies.find((p) => p.type === 'request');
+    expect(requested).toMatchObject({ lifetime: { duration: 'P90D' }, stages: [{ approvers: [{ type: 'manager' }] }, { approvers: [{ type: 'people' }] }] });
+    for (const r of packages.flatMap((p) => p.resources)) expect(r.group).toMatch(/^cn=[a-z-]+,ou=groups,dc=tenure,dc=test$/);
+  });
+});
+
+describe('examples/access-reviews', () => {
+  it('are valid reviews: a quarterly manager review with a second stage', () => {
+    const reviews = checkReviewFiles(join(examples, 'access-reviews'));
+    expect(reviews.map((r) => [r.id, r.recurrence.frequency, r.stages.length, r.noResponse])).toEqual([['quarterly-managers', 'quarterly', 2, 'recommendation']]);
   });
 });

@@ -6,9 +6,12 @@ import {
   functionNames,
   IGNORE_FLOW,
   isRedacted,
+  maxExpressionDepth,
+  maxExpressionLength,
   parseExpression,
   referencedAttributes,
   uniqueValueCandidates,
+  usesFunction,
   type EvaluationErrorCode,
   type EvaluationResult,
   type ExpressionContext,
@@ -334,6 +337,14 @@ const behaviours: Example[] = [
   { fn: 'Join', expression: 'Join(";", [proxyAddresses], [missing], "x")', attributes: { proxyAddresses: ['a', 'b'] }, expected: 'a;b;x' },
   { fn: 'Join', expression: 'Join("", [missing])', expected: '' },
   { fn: 'Left', expression: 'Left("John Doe", 0)', expected: '' },
+  { fn: 'Len', expression: 'Len(42568.75)', expected: 8 },
+  { fn: 'Len', expression: 'Len("John Doe")', expected: 8 },
+  { fn: 'Len', expression: 'Len([missing])', expected: 0 },
+  { fn: 'Len', expression: 'Len("")', expected: 0 },
+  { fn: 'Len', expression: 'Len([givenName])', attributes: { givenName: 'Zoë' }, expected: 3 },
+  { fn: 'Len', expression: 'Len(CBool("1"))', expected: 4 },
+  { fn: 'Len', expression: 'Len([proxyAddresses])', attributes: { proxyAddresses: [] }, expected: 0 },
+  { fn: 'Len', expression: 'Len([proxyAddresses])', attributes: { proxyAddresses: ['smtp:a@b.c'] }, expected: 10 },
   { fn: 'Left', expression: 'Left("John Doe", -1)', expected: 'John Doe' },
   { fn: 'Left', expression: 'Left("John", 10)', expected: 'John' },
   { fn: 'Left', expression: 'Left([missing], 3)', expected: '' },
@@ -398,8 +409,8 @@ describe('function behaviour', () => {
   });
 
   it('has examples for every supported function', () => {
-    // Guid and RandomString are random, so 'random values' below checks their shape instead.
-    const covered = new Set([...documented, ...behaviours].map((example) => example.fn).concat('Guid', 'RandomString'));
+    // Guid and RandomString are random, so 'random values' below checks their shape instead; DefaultDomain needs configuration (below).
+    const covered = new Set([...documented, ...behaviours].map((example) => example.fn).concat('Guid', 'RandomString', 'DefaultDomain'));
     expect(functionNames.filter((name) => !covered.has(name))).toEqual([]);
   });
 });
@@ -652,6 +663,43 @@ describe('attribute values', () => {
   });
 });
 
+describe('DefaultDomain', () => {
+  it('gives the configured default domain, so UPNs follow the installation', () => {
+    expect(evaluate('DefaultDomain()', {}, { defaultDomain: 'corp.example.com' })).toBe('corp.example.com');
+    expect(evaluate('Join("@", [username], DefaultDomain())', { username: 'zoe.angstrom' }, { defaultDomain: 'corp.example.com' })).toBe('zoe.angstrom@corp.example.com');
+  });
+
+  it('takes no arguments', () => {
+    expect(syntaxError('DefaultDomain("x")').message).toBe('DefaultDomain takes 0 arguments but was given 1 at position 1');
+  });
+
+  it('fails to evaluate without a configured domain (configuration refuses such an expression before this)', () => {
+    const error = evaluationError('Append(DefaultDomain(), "x")');
+    expect(error.code).toBe('invalid-argument');
+    expect(error.message).toContain('no default domain is configured');
+  });
+
+  it('is found wherever it is nested', () => {
+    expect(usesFunction(parseExpression('IIF([a]="x", Join("@", [b], DefaultDomain()), "n")'), 'DefaultDomain')).toBe(true);
+    expect(usesFunction(parseExpression('Join("@", [b], "example.com")'), 'DefaultDomain')).toBe(false);
+  });
+});
+
+describe('parseExpression: bounds', () => {
+  it('refuses an expression longer than the limit before reading it', () => {
+    expect(syntaxError(`"${'x'.repeat(maxExpressionLength)}"`).message).toBe(`the expression is longer than ${maxExpressionLength} characters at position ${maxExpressionLength + 1}`);
+  });
+
+  it('refuses calls nested deeper than the bound instead of exhausting the stack', () => {
+    const nested = (depth: number) => `${'ToLower('.repeat(depth)}"x"${')'.repeat(depth)}`;
+    expect(evaluate(nested(maxExpressionDepth))).toBe('x');
+    expect(syntaxError(nested(maxExpressionDepth + 1)).message).toMatch(new RegExp(`nests calls deeper than ${maxExpressionDepth} levels`));
+    // Thousands of levels would overflow a recursive parser: the length limit or the depth bound stops them first.
+    expect(syntaxError('ToLower('.repeat(20_000)).message).toMatch(/longer than/);
+    expect(syntaxError(nested(1200).slice(0, maxExpressionLength)).message).toMatch(/nests calls deeper/);
+  });
+});
+
 describe('referencedAttributes and functionNames', () => {
   it('lists the attributes an expression reads, once each, in order of first use', () => {
     expect(referencedAttributes(parseExpression('IIF([country]="USA",[country],Coalesce([department], [division], [country]))'))).toEqual([
@@ -663,7 +711,8 @@ describe('referencedAttributes and functionNames', () => {
   });
 
   it('names every function of the reference except the two app role functions', () => {
-    expect(functionNames).toHaveLength(41);
+    expect(functionNames).toHaveLength(43);
+    expect(functionNames).toEqual(expect.arrayContaining(['Len', 'DefaultDomain']));
     expect(functionNames).toContain('SelectUniqueValue');
     expect(functionNames).not.toContain('AppRoleAssignmentsComplex');
     expect(functionNames).not.toContain('SingleAppRoleAssignment');

@@ -53,6 +53,12 @@ const time = (on: TimeTrigger['on'], offset: string, localTime?: string): TimeTr
 const ids = (definitions: DefinitionVersion[]) => definitions.map((d) => d.id);
 
 describe('triggerInstant', () => {
+  it('gives no instant for an offset saved before offsets were bounded, rather than an invalid date', () => {
+    expect(triggerInstant(time('hireDate', '-P9999999999D'), person())).toBeUndefined();
+    expect(triggerInstant(time('hireDate', '-P9999999999D', '09:00'), person())).toBeUndefined();
+    expect(triggerInstant(time('hireDate', '-P365000D'), person({ hireAt: utc('0500-01-01T00:00:00Z') }))).toBeUndefined();
+  });
+
   it.each([
     ['hireDate', 'P0D', hireAt],
     ['hireDate', '-P7D', hireAt - 7 * DAY],

@@ -59,7 +59,7 @@ describe('validateDefinition: defaults', () => {
       trigger: { type: 'time', on: 'hireDate', offset: 'P0D' },
       caseSensitive: false,
       catchUp: 'P3D',
-      tasks: [{ id: 'task-1', type: 'send-welcome-email', name: 'send-welcome-email', enabled: true, continueOnError: false, args: {} }],
+      tasks: [{ id: 'task-1', type: 'send-welcome-email', name: 'send-welcome-email', enabled: true, continueOnError: false, maxWait: 'PT12H', args: {} }],
     });
   });
 
@@ -95,9 +95,9 @@ describe('validateDefinition: defaults', () => {
       }),
     );
     expect(definition.tasks).toEqual([
-      { id: 'task-1', type: 'enable-account', name: 'enable-account', enabled: true, continueOnError: false, args: {} },
-      { id: 'welcome', type: 'send-welcome-email', name: 'Say hello', enabled: true, continueOnError: false, args: {} },
-      { id: 'task-3', type: 'disable-account', name: 'disable-account', enabled: false, continueOnError: true, args: {} },
+      { id: 'task-1', type: 'enable-account', name: 'enable-account', enabled: true, continueOnError: false, maxWait: 'PT12H', args: {} },
+      { id: 'welcome', type: 'send-welcome-email', name: 'Say hello', enabled: true, continueOnError: false, maxWait: 'PT12H', args: {} },
+      { id: 'task-3', type: 'disable-account', name: 'disable-account', enabled: false, continueOnError: true, maxWait: 'PT12H', args: {} },
     ]);
   });
 
@@ -471,6 +471,26 @@ describe('templateProblems', () => {
     expect(templateProblems(text, allowed)).toContain('a "{{" or "}}" that is not a placeholder');
   });
 
+  it.each(['{{#givenName}}x{{/givenName}}', '{{^givenName}}none{{/givenName}}', '{{#givenName}}{{#displayName}}{{displayName}}{{/displayName}}{{/givenName}}'])('accepts the sections in %j', (text) => {
+    expect(templateProblems(text, allowed)).toEqual([]);
+  });
+
+  it.each([
+    ['{{#givenName}}x', 'the section {{#givenName}} is never closed'],
+    ['x{{/givenName}}', '{{/givenName}} closes no open {{#givenName}} section'],
+    ['{{#givenName}}{{/displayName}}', '{{/displayName}} closes no open {{#displayName}} section'],
+  ])('names the broken section in %j', (text, message) => {
+    expect(templateProblems(text, allowed)).toEqual([message]);
+  });
+
+  it('refuses sections nested without end, before the stack is in danger', () => {
+    expect(templateProblems('{{#givenName}}'.repeat(10_000), allowed)).toEqual(['sections nest deeper than 8']);
+  });
+
+  it('names an unknown value in a section tag', () => {
+    expect(templateProblems('{{#surname}}x{{/surname}}', allowed)).toEqual(['unknown placeholder {{surname}} (known: givenName, displayName)']);
+  });
+
   it('allows the temporary access pass only when asked to', () => {
     expect(templateProblems('{{temporaryAccessPass}}', templatePlaceholders)).toHaveLength(1);
     expect(templateProblems('{{temporaryAccessPass}}', [...templatePlaceholders, ...tapPlaceholders])).toEqual([]);
@@ -497,5 +517,42 @@ describe('parseSignedDuration', () => {
 
   it.each(['', '-', '+', '7D', '--P1D', '+-P1D', 'P-1D', 'garbage'])('refuses %j', (value) => {
     expect(() => parseSignedDuration(value)).toThrow(RangeError);
+  });
+});
+
+describe('validateDefinition: hostile sizes and extremes', () => {
+  it('refuses a scope over 4,000 characters by its length, without parsing it', () => {
+    for (const scope of ['('.repeat(20_000), 'not '.repeat(50_000)]) {
+      expect(problems(input({ scope }))).toEqual([{ path: 'scope', message: expect.stringMatching(/4000/) }]);
+    }
+  });
+
+  it('refuses a scope nested deeper than the parser allows, at its position', () => {
+    const scope = `${'('.repeat(65)}department pr${')'.repeat(65)}`;
+    expect(problems(input({ scope }))).toEqual([{ path: 'scope', message: 'the rule nests deeper than 64 levels at position 65' }]);
+  });
+
+  it('refuses NUL and broken UTF-16 anywhere, which jsonb cannot store', () => {
+    const template = { subject: 'Hi', body: 'Welcome\ud800' };
+    expect(problems(withTask({ type: 'send-welcome-email', args: { template } }, { name: 'On\u0000board' }))).toEqual([
+      { path: 'name', message: 'must not contain NUL or broken UTF-16' },
+      { path: 'tasks.0.args.template.body', message: 'must not contain NUL or broken UTF-16' },
+    ]);
+  });
+
+  it('refuses offsets, lifetimes, timeouts and catch-up windows no date library can carry', () => {
+    expect(problems(input({ trigger: { type: 'time', on: 'hireDate', offset: '-P9999999999D' } }))).toEqual([
+      { path: 'trigger.offset', message: '"P9999999999D" is longer than 1,000 years' },
+    ]);
+    expect(paths(input({ catchUp: 'P9999999999D' }))).toEqual(['catchUp']);
+    expect(paths(withTask({ type: 'generate-temporary-access-pass', args: { lifetime: 'PT99999999999999999999999S' } }))).toEqual(['tasks.0.args.lifetime']);
+    expect(paths(withTask({ type: 'run-custom-extension', args: { extension: 'badge-printer', mode: 'launch-and-wait', timeout: 'P400000D' } }))).toEqual(['tasks.0.args.timeout']);
+    expect(valid(input({ trigger: { type: 'time', on: 'hireDate', offset: '-P3650D' } })).trigger).toMatchObject({ offset: '-P3650D' });
+  });
+});
+
+describe('validateDefinition: task types', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('refuses the task type %s (a property of every object, not a task type)', (type) => {
+    expect(paths(input({ tasks: [{ type }] }))).toEqual(['tasks.0.type']);
   });
 });

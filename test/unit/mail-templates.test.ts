@@ -7,43 +7,58 @@ const tapPlaceholders = ['temporaryAccessPass', 'temporaryAccessPassExpiresAt'];
 const template = (subject: string, body: string): MailTemplate => ({ subject, body });
 
 describe('renderTemplate', () => {
+  const filled = (subject: string, body: string) => ({ subject, body, missing: [] });
+
   it('fills every placeholder in subject and body', () => {
     const rendered = renderTemplate(template('Welcome, {{givenName}}', 'Hello {{givenName}} {{familyName}}, you join {{department}}.'), {
       givenName: 'Ada',
       familyName: 'Lovelace',
       department: 'Engineering',
     });
-    expect(rendered).toEqual({ subject: 'Welcome, Ada', body: 'Hello Ada Lovelace, you join Engineering.' });
+    expect(rendered).toEqual(filled('Welcome, Ada', 'Hello Ada Lovelace, you join Engineering.'));
   });
 
   it('allows whitespace inside the braces', () => {
-    expect(renderTemplate(template('{{ givenName }}', '{{\tgivenName}}|{{givenName  }}|{{\n givenName \n}}'), { givenName: 'Ada' })).toEqual({
-      subject: 'Ada',
-      body: 'Ada|Ada|Ada',
-    });
+    expect(renderTemplate(template('{{ givenName }}', '{{\tgivenName}}|{{givenName  }}|{{\n givenName \n}}'), { givenName: 'Ada' })).toEqual(filled('Ada', 'Ada|Ada|Ada'));
   });
 
   it('fills a placeholder used more than once each time', () => {
-    expect(renderTemplate(template('{{a}}{{a}}', '{{a}}, {{a}} and {{a}}'), { a: 'x' })).toEqual({ subject: 'xx', body: 'x, x and x' });
+    expect(renderTemplate(template('{{a}}{{a}}', '{{a}}, {{a}} and {{a}}'), { a: 'x' })).toEqual(filled('xx', 'x, x and x'));
   });
 
-  it('renders a missing or undefined value as an empty string', () => {
-    expect(renderTemplate(template('Hi {{givenName}}', 'Manager: {{managerDisplayName}}.'), { givenName: undefined })).toEqual({
-      subject: 'Hi',
-      body: 'Manager: .',
-    });
+  it('never renders a missing value silently: it names every placeholder that had none', () => {
+    const rendered = renderTemplate(template('Hi {{givenName}}', 'Manager: {{managerDisplayName}}, {{givenName}}.'), { givenName: undefined });
+    expect(rendered.missing.sort()).toEqual(['givenName', 'managerDisplayName']);
   });
 
-  it('keeps an empty string value empty', () => {
-    expect(renderTemplate(template('[{{department}}]', '[{{department}}]'), { department: '' })).toEqual({ subject: '[]', body: '[]' });
+  it('counts an empty string as missing', () => {
+    expect(renderTemplate(template('[{{department}}]', 'x'), { department: '' }).missing).toEqual(['department']);
+  });
+
+  it('shows a section only when its value is there, and an inverted one only when it is not', () => {
+    const t = template('s', 'A{{#managerDisplayName}}, manager {{managerDisplayName}}{{/managerDisplayName}}{{^managerDisplayName}}, no manager yet{{/managerDisplayName}}.');
+    expect(renderTemplate(t, { managerDisplayName: 'Grace' })).toEqual(filled('s', 'A, manager Grace.'));
+    expect(renderTemplate(t, {})).toEqual(filled('s', 'A, no manager yet.'));
+    expect(renderTemplate(t, { managerDisplayName: '' })).toEqual(filled('s', 'A, no manager yet.'));
+  });
+
+  it('reports a missing value inside a section that shows, but not inside one that is hidden', () => {
+    const t = template('s', '{{#department}}{{department}} / {{jobTitle}}{{/department}}');
+    expect(renderTemplate(t, { department: 'Sales' }).missing).toEqual(['jobTitle']);
+    expect(renderTemplate(t, { jobTitle: 'Rep' }).missing).toEqual([]);
+  });
+
+  it('nests sections', () => {
+    const t = template('s', '{{#a}}[{{#b}}{{a}}{{b}}{{/b}}]{{/a}}');
+    expect(renderTemplate(t, { a: '1', b: '2' }).body).toBe('[12]');
+    expect(renderTemplate(t, { a: '1' }).body).toBe('[]');
   });
 
   it('collapses line breaks from values into one line in the subject, and keeps them in the body', () => {
     const values = { displayName: 'Ada\r\nLovelace', department: 'Research\n\nand\rDevelopment' };
-    expect(renderTemplate(template('{{displayName}} joins {{department}}', '{{displayName}}\n{{department}}'), values)).toEqual({
-      subject: 'Ada Lovelace joins Research and Development',
-      body: 'Ada\r\nLovelace\nResearch\n\nand\rDevelopment',
-    });
+    expect(renderTemplate(template('{{displayName}} joins {{department}}', '{{displayName}}\n{{department}}'), values)).toEqual(
+      filled('Ada Lovelace joins Research and Development', 'Ada\r\nLovelace\nResearch\n\nand\rDevelopment'),
+    );
   });
 
   it('collapses line breaks written in the subject itself and trims it', () => {
@@ -52,17 +67,11 @@ describe('renderTemplate', () => {
 
   it('inserts values literally, without replacement patterns or recursive placeholders', () => {
     const values = { givenName: '$& $1 $$', familyName: '{{givenName}}' };
-    expect(renderTemplate(template('{{givenName}}', '{{givenName}} {{familyName}}'), values)).toEqual({
-      subject: '$& $1 $$',
-      body: '$& $1 $$ {{givenName}}',
-    });
+    expect(renderTemplate(template('{{givenName}}', '{{givenName}} {{familyName}}'), values)).toEqual(filled('$& $1 $$', '$& $1 $$ {{givenName}}'));
   });
 
-  it('leaves text that is not a placeholder alone', () => {
-    expect(renderTemplate(template('{single} {{ }}', '{{given-name}} {{givenName'), { givenName: 'Ada' })).toEqual({
-      subject: '{single} {{ }}',
-      body: '{{given-name}} {{givenName',
-    });
+  it('leaves single braces alone', () => {
+    expect(renderTemplate(template('{single} braces', 'a {b} c'), {})).toEqual(filled('{single} braces', 'a {b} c'));
   });
 });
 
@@ -116,6 +125,26 @@ describe('defaultTemplates', () => {
     expect(rendered.subject).toBe('Welcome to Example Ltd, Ada');
     expect(rendered.body).toContain('Your username is ada.lovelace and your work email is ada.lovelace@example.com.');
     expect(rendered.body).toContain('Your manager, Charles Babbage,');
+    expect(rendered.missing).toEqual([]);
+  });
+
+  it('renders the welcome mail of someone without a manager without an empty name', () => {
+    const rendered = renderTemplate(defaultTemplates['send-welcome-email']!, { organizationName: 'Example Ltd', givenName: 'Ada', username: 'ada', workEmail: 'ada@example.com' });
+    expect(rendered.missing).toEqual([]);
+    expect(rendered.body).not.toContain('manager');
+    expect(rendered.body).not.toMatch(/ ,|, ,/);
+  });
+
+  it('renders the pre-hire reminder without a department or title, and says when the username is still missing', () => {
+    const values = { managerGivenName: 'Grace', displayName: 'Ada Lovelace', hireDate: '1 December 2026' };
+    const rendered = renderTemplate(defaultTemplates['send-onboarding-reminder']!, values);
+    expect(rendered.body).toContain('Ada Lovelace joins on 1 December 2026.');
+    expect(rendered.missing).toEqual(['username']);
+  });
+
+  it('needs only the person, the manager, the dates and the organisation for each default', () => {
+    const always = { displayName: 'D', givenName: 'G', familyName: 'F', username: 'u', workEmail: 'w@x', hireDate: 'h', managerGivenName: 'M', organizationName: 'O', temporaryAccessPass: 'P', temporaryAccessPassExpiresAt: 'T', leaveDate: 'L' };
+    for (const [type, t] of entries) expect([type, renderTemplate(t, always).missing]).toEqual([type, []]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRule, parseRule, RuleSyntaxError, type Attributes, type EvaluateOptions, type ParseOptions, type Rule } from '../../domain/rules';
+import { evaluateRule, maxRuleDepth, maxRuleLength, parseRule, RuleSyntaxError, type Attributes, type EvaluateOptions, type ParseOptions, type Rule } from '../../domain/rules';
 
 /** The error parseRule throws for `text`; fails the test when it parses or throws something else. */
 function syntaxError(text: string, options?: ParseOptions): RuleSyntaxError {
@@ -364,5 +364,30 @@ describe('evaluateRule: case sensitivity', () => {
     expect(matches(text, person)).toBe(false);
     expect(matches(text, person, { caseSensitive: true })).toBe(true);
     expect(matches("department eq 'sales' or (jobTitle co 'x' or jobTitle sw 'senior')", person, { caseSensitive: true })).toBe(false);
+  });
+});
+
+describe('parseRule: bounds', () => {
+  it('refuses a rule longer than the limit before reading it', () => {
+    const long = `department eq '${'x'.repeat(maxRuleLength)}'`;
+    expect(syntaxError(long).message).toBe(`the rule is longer than ${maxRuleLength} characters at position ${maxRuleLength + 1}`);
+  });
+
+  it('refuses parentheses and "not" nested deeper than the bound instead of exhausting the stack', () => {
+    const parens = (depth: number) => `${'('.repeat(depth)}a pr${')'.repeat(depth)}`;
+    expect(parseRule(parens(maxRuleDepth))).toEqual({ kind: 'present', attribute: 'a' });
+    expect(syntaxError(parens(maxRuleDepth + 1))).toMatchObject({ position: maxRuleDepth, message: `the rule nests deeper than ${maxRuleDepth} levels at position ${maxRuleDepth + 1}` });
+    expect(matches(`${'not '.repeat(maxRuleDepth)}a pr`, { a: 'x' })).toBe(true);
+    expect(syntaxError(`${'not '.repeat(maxRuleDepth + 1)}a pr`).message).toMatch(/nests deeper than 64 levels/);
+    // The shapes that overflowed the stack: far past the length limit, or stopped at the depth bound.
+    expect(syntaxError('('.repeat(20_000)).message).toMatch(/longer than/);
+    expect(syntaxError('not '.repeat(50_000)).message).toMatch(/longer than/);
+    expect(syntaxError('('.repeat(5_000)).message).toMatch(/nests deeper/);
+  });
+
+  it('evaluates a long flat chain of and/or without trouble', () => {
+    const chain = Array.from({ length: 900 }, (_, i) => `a${i} pr`).join(' or ');
+    expect(chain.length).toBeLessThan(maxRuleLength);
+    expect(matches(chain, { a899: 'x' })).toBe(true);
   });
 });

@@ -208,7 +208,7 @@ describe('compileTargets: a valid configuration', () => {
   });
 
   it('fills schema defaults', () => {
-    expect(configs[0]).toMatchObject({ deprovision: 'delete', pauseAfterFailures: 10, rdnAttribute: 'uid', anchorAttribute: 'employeeNumber', tlsRejectUnauthorized: true });
+    expect(configs[0]).toMatchObject({ deprovision: 'delete', breaker: expect.objectContaining({ openAfter: 'PT10S' }), rdnAttribute: 'uid', anchorAttribute: 'employeeNumber', tlsRejectUnauthorized: true });
     expect(configs[1]).toMatchObject({ anchorAttribute: 'employeeID' });
     expect(configs[0]!.mappings[1]!.apply).toBe('always');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCalendarDate, isLocalTime, isValidTimeZone, parseExactDuration, resolveInstant, toIso } from '../../domain/time';
+import { isCalendarDate, isLocalTime, isRfc3339Instant, isStorableInstant, isValidTimeZone, parseExactDuration, resolveInstant, toIso } from '../../domain/time';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -143,5 +143,29 @@ describe('isValidTimeZone', () => {
 describe('toIso', () => {
   it('formats epoch milliseconds as UTC RFC 3339', () => {
     expect(toIso(utc('2026-03-01T08:00:00.125Z'))).toBe('2026-03-01T08:00:00.125Z');
+  });
+});
+
+describe('bounds of what can be stored', () => {
+  it('refuses durations longer than 1,000 years, or too large to compute', () => {
+    expect(parseExactDuration('P365000D')).toBe(365_000 * DAY);
+    expect(() => parseExactDuration('P9999999999D')).toThrow(/"P9999999999D" is longer than 1,000 years/);
+    expect(() => parseExactDuration('PT99999999999999999999999S')).toThrow(RangeError);
+  });
+
+  it('takes RFC 3339 instants of years 0001 to 9999 with at most nanoseconds', () => {
+    expect(isRfc3339Instant('2026-12-01T09:00:00.123456789Z')).toBe(true);
+    expect(isRfc3339Instant('0001-01-01T00:00:00Z')).toBe(true);
+    expect(isRfc3339Instant('9999-12-31T23:59:59+00:00')).toBe(true);
+    expect(isRfc3339Instant('2026-12-01T09:00:00.1111111111111111111111111111111Z')).toBe(false);
+    expect(isRfc3339Instant('0000-01-01T00:00:00Z')).toBe(false);
+    expect(isRfc3339Instant('-271821-04-20T00:00:00Z')).toBe(false);
+    expect(isRfc3339Instant('2026-02-30T00:00:00Z')).toBe(false);
+    expect(isStorableInstant(Date.parse('0000-12-31T23:59:59Z'))).toBe(false);
+    expect(isStorableInstant(Number.NaN)).toBe(false);
+  });
+
+  it('refuses to resolve a date-time with more than 9 fractional digits', () => {
+    expect(() => resolveInstant('2026-12-01T09:00:00.1111111111Z', 'UTC', '06:00')).toThrow(/not an RFC 3339 date-time/);
   });
 });

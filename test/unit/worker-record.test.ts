@@ -71,8 +71,8 @@ describe('resolveWorkerRecord: validation', () => {
     const errors = errorsOf(result);
     expect(paths(result)).toEqual(['asOf', 'givenName', 'hireDate', 'leaveDate', 'personalEmail', 'timeZone']);
     expect(errors).toContainEqual({ path: 'timeZone', message: 'expected an IANA time zone, e.g. Europe/Berlin' });
-    expect(errors).toContainEqual({ path: 'hireDate', message: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset' });
-    expect(errors).toContainEqual({ path: 'asOf', message: 'expected an RFC 3339 date-time with offset, e.g. 2026-03-01T09:00:00Z' });
+    expect(errors).toContainEqual({ path: 'hireDate', message: 'expected a date (YYYY-MM-DD) or an RFC 3339 date-time with offset and at most 9 fractional digits' });
+    expect(errors).toContainEqual({ path: 'asOf', message: 'expected an RFC 3339 date-time with offset and at most 9 fractional digits, e.g. 2026-03-01T09:00:00Z' });
   });
 
   it('reports missing required fields', () => {
@@ -137,7 +137,32 @@ describe('resolveWorkerRecord: validation', () => {
     ['employeeType', 'employ\u001bee'],
     ['jobTitle', 'Analyst \ud800'],
   ])('refuses %s holding a control character or broken UTF-16', (field, value) => {
-    expect(errorsOf(resolveWorkerRecord('E1001', body({ [field]: value }), policy))).toEqual([{ path: field, message: 'must not contain control characters' }]);
+    expect(errorsOf(resolveWorkerRecord('E1001', body({ [field]: value }), policy))).toEqual([{ path: field, message: 'must not contain control, bidirectional or other format characters' }]);
+  });
+
+  it.each([
+    ['givenName', 'Ada\u202eecalevoL', 'a right-to-left override (U+202E)'],
+    ['familyName', '\u2066Lovelace\u2069', 'a left-to-right isolate (U+2066)'],
+    ['preferredName', 'A\u2067da\u2069', 'a right-to-left isolate (U+2067)'],
+    ['displayName', 'Ada \u2068Lovelace\u2069', 'a first strong isolate (U+2068, U+2069)'],
+    ['jobTitle', 'Ana\u200blyst', 'a zero width space (U+200B)'],
+    ['location', 'Os\u00adlo', 'a soft hyphen (U+00AD)'],
+    ['department', 'Sa\ufeffles', 'a zero width no-break space (U+FEFF)'],
+  ])('refuses %s holding %s, like a control character', (field, value) => {
+    expect(errorsOf(resolveWorkerRecord('E1001', body({ [field]: value }), policy))).toEqual([{ path: field, message: 'must not contain control, bidirectional or other format characters' }]);
+  });
+
+  it('refuses a date-time with more than 9 fractional digits, naming the field, and takes nanoseconds', () => {
+    const long = '2026-12-01T09:00:00.1111111111111111111111111111111Z';
+    expect(errorsOf(resolveWorkerRecord('E1001', body({ hireDate: long, asOf: long }), policy)).map((e) => e.path).sort()).toEqual(['asOf', 'hireDate']);
+    expect(resolved({ hireDate: '2026-12-01T09:00:00.123456789Z' }).hireAt).toBe(Date.parse('2026-12-01T09:00:00.123Z'));
+  });
+
+  it('refuses year 0000 and instants beyond what can be stored, naming the field', () => {
+    expect(errorsOf(resolveWorkerRecord('E1001', body({ asOf: '0000-01-01T00:00:00Z' }), policy))).toEqual([
+      { path: 'asOf', message: 'expected an RFC 3339 date-time with offset and at most 9 fractional digits, e.g. 2026-03-01T09:00:00Z' },
+    ]);
+    expect(paths(resolveWorkerRecord('E1001', body({ hireDate: '-271821-04-20T00:00:00Z' }), policy))).toEqual(['hireDate']);
   });
 
   it('accepts non-ASCII letters and astral characters in names', () => {

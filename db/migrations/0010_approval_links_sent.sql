@@ -1,0 +1,2 @@
+ALTER TABLE "approval_links" ADD COLUMN "sent_at" timestamp with time zone;--> statement-breakpoint
+CREATE UNIQUE INDEX "approval_links_per_approver" ON "approval_links" USING btree ("request_id","stage","approver");

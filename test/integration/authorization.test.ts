@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey, scopes, type Scope } from '../../api/api-keys';
+import { startTestEnvironment, type TestEnvironment } from '../helpers/environment';
+
+// The authorization matrix, generated from the app's own route table: every route is asked
+// with no key, a bad key and a key of each scope, and the answer is compared with the table
+// below of what each scope may do. A route added without a decision here fails the suite.
+
+/** `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody). */
+type Access = Scope | 'public' | 'signature' | 'person';
+
+/** Who may call each route (Hono's path syntax, as the router lists it). */
+const decided: Record<string, Access> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /openapi.json': 'public',
+  'GET /docs': 'public',
+  'GET /docs/assets/reference.js': 'public',
+  'GET /docs/assets/:file{swagger-ui\\.css|swagger-ui-bundle\\.js}': 'public',
+  'POST /v1/lifecycle-runs/:runId/tasks/:taskId/resume': 'signature',
+  'PUT /v1/workers/:employeeId': 'hr:write',
+  'POST /v1/workers/batch': 'hr:write',
+  'DELETE /v1/workers/:employeeId': 'hr:write',
+  'GET /v1/identities/:employeeId': 'identities:read',
+  'GET /v1/identities': 'identities:read',
+  'GET /v1/identities/:employeeId/events': 'identities:read',
+  'GET /v1/identities/:employeeId/lifecycle-preview': 'identities:read',
+  'POST /v1/identities/:employeeId/tap/verify': 'tap:verify',
+  'GET /v1/lifecycle-workflows': 'admin',
+  'POST /v1/lifecycle-workflows': 'admin',
+  'GET /v1/lifecycle-workflows/:id': 'admin',
+  'PUT /v1/lifecycle-workflows/:id': 'admin',
+  'GET /v1/lifecycle-workflows/:id/versions': 'admin',
+  'POST /v1/lifecycle-workflows/:id/enable': 'admin',
+  'POST /v1/lifecycle-workflows/:id/disable': 'admin',
+  'POST /v1/lifecycle-workflows/:id/run': 'admin',
+  'GET /v1/lifecycle-runs': 'identities:read',
+  'GET /v1/lifecycle-runs/tasks': 'identities:read',
+  'GET /v1/lifecycle-runs/people': 'identities:read',
+  'GET /v1/lifecycle-runs/:runId': 'identities:read',
+  'POST /v1/lifecycle-runs/:runId/cancel': 'admin',
+  'POST /v1/lifecycle-runs/:runId/retry': 'admin',
+  'GET /v1/targets': 'identities:read',
+  'POST /v1/targets/:name/resume': 'admin',
+  'POST /v1/identities/:employeeId/provision': 'admin',
+  'GET /v1/identities/:employeeId/access': 'identities:read',
+  'POST /v1/access-requests/:id/hooks/:on/resume': 'signature',
+  'GET /assets/tenure.css': 'public',
+  'GET /approvals/:token': 'public',
+  'POST /approvals/:token': 'public',
+  'GET /v1/me': 'person',
+  'GET /v1/me/access-packages': 'person',
+  'GET /v1/me/access-requests': 'person',
+  'POST /v1/me/access-requests': 'person',
+  'GET /v1/me/assignments': 'person',
+  'DELETE /v1/me/assignments/:id': 'person',
+  'POST /v1/me/assignments/:id/extend': 'person',
+  'GET /v1/me/approvals': 'person',
+  'POST /v1/access-requests/:id/decision': 'person',
+  'GET /v1/access-requests': 'admin',
+  'GET /v1/access-requests/:id': 'admin',
+  'POST /v1/access-requests': 'admin',
+  'POST /v1/access-requests/:id/cancel': 'admin',
+  'GET /v1/access-assignments': 'admin',
+  'POST /v1/access-assignments': 'admin',
+  'POST /v1/access-assignments/:id/remove': 'admin',
+  'GET /v1/catalogs': 'admin',
+  'POST /v1/catalogs': 'admin',
+  'GET /v1/catalogs/:id': 'admin',
+  'PUT /v1/catalogs/:id': 'admin',
+  'GET /v1/access-packages': 'admin',
+  'POST /v1/access-packages': 'admin',
+  'GET /v1/access-packages/:id': 'admin',
+  'PUT /v1/access-packages/:id': 'admin',
+  'GET /v1/access-packages/:id/versions': 'admin',
+  'POST /v1/access-packages/:id/enable': 'admin',
+  'POST /v1/access-packages/:id/disable': 'admin',
+  'GET /v1/access-packages/:id/conflicts': 'admin',
+  'GET /v1/access-packages/:id/rollouts': 'admin',
+  'GET /v1/access-reviews': 'admin',
+  'POST /v1/access-reviews': 'admin',
+  'GET /v1/access-reviews/:id': 'admin',
+  'PUT /v1/access-reviews/:id': 'admin',
+  'GET /v1/access-reviews/:id/versions': 'admin',
+  'POST /v1/access-reviews/:id/enable': 'admin',
+  'POST /v1/access-reviews/:id/disable': 'admin',
+  'POST /v1/access-reviews/:id/start': 'admin',
+  'GET /v1/access-reviews/:id/campaigns': 'admin',
+  'GET /v1/access-review-campaigns/:campaignId': 'admin',
+  'POST /v1/access-review-campaigns/:campaignId/remind': 'admin',
+  'POST /v1/access-review-campaigns/:campaignId/stop': 'admin',
+  'POST /v1/access-review-campaigns/:campaignId/apply': 'admin',
+  'GET /v1/access-review-campaigns/:campaignId/results': 'admin',
+  'GET /v1/access-review-campaigns/:campaignId/export': 'admin',
+  'GET /v1/me/reviews': 'person',
+  'GET /v1/me/reviews/:campaignId/items': 'person',
+  'GET /v1/me/reviews/:campaignId/items/:itemId': 'person',
+  'POST /v1/me/reviews/:campaignId/items/:itemId/decision': 'person',
+  'POST /v1/me/reviews/:campaignId/bulk': 'person',
+};
+
+/** Values for path parameters: well formed, naming nothing that exists, so no request changes anything. */
+const samples: Record<string, string> = { employeeId: 'E-AUTHZ-NOBODY', id: 'authz-nothing', runId: 'lifecycle-authz-nothing', taskId: 'task-1', name: 'no-such-target', file: 'swagger-ui.css', on: 'created', token: 'authz-no-such-link', campaignId: 'authz-no-such-campaign', itemId: '1' };
+
+let env: TestEnvironment;
+const keys = new Map<Scope, string>();
+beforeAll(async () => {
+  env = await startTestEnvironment({ worker: false });
+  // The self-service key acts as a person (who is not known, so nothing is changed).
+  for (const scope of scopes) keys.set(scope, (await createApiKey(env.db, { name: `only-${scope}`, scopes: [scope], employeeId: scope === 'self-service' ? 'E-AUTHZ-ME' : undefined })).key);
+});
+afterAll(async () => env?.stop());
+
+function routeTable(): string[] {
+  return [...new Set(env.app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+}
+
+const concrete = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => samples[name] ?? name);
+
+let address = 0;
+async function ask(route: string, authorization?: string) {
+  const [method, path] = route.split(' ') as [string, string];
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
+  // Each request from an address of its own: the bad keys must not trip the failure limit.
+  address++;
+  const res = await env.app.request(concrete(path), { method, headers, body: method === 'GET' ? undefined : '{}' }, { incoming: { socket: { remoteAddress: `10.9.${address >> 8}.${address & 255}` } } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('authorization matrix', () => {
+  it('has a decided access for every route of the app, and no decision for a route that is gone', () => {
+    const routes = routeTable();
+    expect(routes.filter((route) => !(route in decided)), 'routes without a decided scope').toEqual([]);
+    expect(Object.keys(decided).filter((route) => !routes.includes(route)), 'decisions for routes that do not exist').toEqual([]);
+  });
+
+  it('answers every route × {no key, bad key, each scope} as the table says', async () => {
+    const mismatches: string[] = [];
+    const bad = `Bearer tnr_000000000000_${'x'.repeat(43)}`;
+    for (const route of routeTable()) {
+      const access = decided[route]!;
+      const credentials: [string, string | undefined, 'allowed' | 'unauthenticated' | 'forbidden'][] = [
+        ['no key', undefined, access === 'public' || access === 'signature' ? 'allowed' : 'unauthenticated'],
+        ['bad key', bad, access === 'public' || access === 'signature' ? 'allowed' : 'unauthenticated'],
+        ...[...keys].map(([scope, key]): [string, string, 'allowed' | 'forbidden'] => [
+          scope,
+          `Bearer ${key}`,
+          access === 'public' || access === 'signature' || scope === access || (scope === 'admin' && access !== 'person') || (access === 'person' && scope === 'self-service') ? 'allowed' : 'forbidden',
+        ]),
+      ];
+      for (const [who, authorization, expected] of credentials) {
+        const status = await ask(route, authorization);
+        // The callback is judged by its signature alone: without one it is 401 (or 404 for a run that does not exist), never 403.
+        const outcome = status === 403 ? 'forbidden' : status === 401 && access !== 'signature' ? 'unauthenticated' : 'allowed';
+        if (outcome !== expected) mismatches.push(`${route} with ${who}: ${status}, expected ${expected}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('names the scope a key lacks', async () => {
+    const res = await env.app.request('/v1/workers/batch', { method: 'POST', headers: { authorization: `Bearer ${keys.get('identities:read')}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: { code: 'forbidden', message: 'this API key lacks the scope hr:write' } });
+  });
+});
