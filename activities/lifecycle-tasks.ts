@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { hashPass, savePass } from '../db/queries/access-passes';
 import { appendAuditEvents } from '../db/queries/audit';
@@ -35,6 +35,15 @@ export interface TaskContext {
   employeeId: string;
   requestedBy: string;
 }
+
+/** What an attempt that sent the task's mail leaves for the next one. */
+interface SentMail {
+  messageId: string;
+  to: string;
+}
+
+/** How long a sent mail's record waits for PostgreSQL within the attempt (the tasks' start-to-close is a minute). */
+const sentRecordPatienceMs = 40_000;
 
 const permanent = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 /** The task needs something time can bring: its run records what and asks again later. */
@@ -133,7 +142,11 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
     throw permanent('TemplateValueMissing', `the template needs ${never.map((n) => `{{${n}}}`).join(', ')}, and ${identity.employeeId} has no value for it: put it in a {{#…}} section or fix the HR record`);
   }
 
-  /** Sends the task's mail and marks it sent at once: a crash after the server accepted it never sends it twice. */
+  /**
+   * Sends the task's mail and marks it sent at once. Once the server has accepted it, that fact is
+   * told to Temporal (the attempt's heartbeat) and written to PostgreSQL — waiting out a database
+   * that is away for a while rather than failing — so a retry never sends it a second time.
+   */
   async function send(context: TaskContext, to: string, message: { subject: string; body: string }, locale: string): Promise<string> {
     let messageId: string;
     try {
@@ -142,12 +155,32 @@ export function createLifecycleTaskActivities(deps: LifecycleTaskDeps) {
       if (error instanceof MailRejectedError) throw permanent('MailRejected', `${to}: ${error.message}`);
       throw error;
     }
-    await recordTaskOutput(db, context.runId, context.taskId, { messageId, to });
+    const sent: SentMail = { messageId, to };
+    heartbeat({ sent });
+    await recordSent(context, sent);
     return messageId;
+  }
+
+  async function recordSent(context: TaskContext, sent: SentMail): Promise<void> {
+    const giveUpAt = Date.now() + sentRecordPatienceMs;
+    for (;;) {
+      try {
+        await recordTaskOutput(db, context.runId, context.taskId, { ...sent });
+        return;
+      } catch (error) {
+        if (Date.now() >= giveUpAt) throw error;
+        await sleep(1000);
+      }
+    }
   }
 
   /** A task that already sent its mail (an earlier attempt got this far) does not send again. */
   async function alreadySent(context: TaskContext): Promise<Record<string, unknown> | undefined> {
+    const told = (activityInfo().heartbeatDetails as { sent?: SentMail } | undefined)?.sent;
+    if (told) {
+      await recordSent(context, told);
+      return { ...told };
+    }
     const task = await findTaskRun(db, context.runId, context.taskId);
     return task?.output?.messageId ? task.output : undefined;
   }
