@@ -27,6 +27,8 @@ const configSchema = z.strictObject({
       address: z.string().min(1).default('127.0.0.1:7233'),
       namespace: z.string().min(1).default('default'),
       taskQueue: z.string().min(1).default('tenure-lifecycle'),
+      /** Person workflows a worker keeps in memory between their tasks (each a few MB); by default the SDK's, from the heap size. */
+      workflowCacheSize: z.coerce.number().int().min(0).optional(),
     })
     .prefault({}),
   api: z
@@ -159,6 +161,7 @@ export const environmentOverrides = {
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
   TENURE_TASK_QUEUE: 'temporal.taskQueue',
+  TENURE_WORKFLOW_CACHE_SIZE: 'temporal.workflowCacheSize',
   TENURE_API_HOST: 'api.host',
   TENURE_API_PORT: 'api.port',
   TENURE_MAX_BODY_BYTES: 'api.maxBodyBytes',

@@ -30,7 +30,8 @@ const connection = await NativeConnection.connect({ address: config.temporal.add
 const clientConnection = await Connection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 const { deps, close: closeDeps } = activityDeps(config, db, temporal);
-const worker = await createTenureWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps });
+const cacheSize = config.temporal.workflowCacheSize;
+const worker = await createTenureWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps, tuning: cacheSize === undefined ? undefined : { maxCachedWorkflows: cacheSize } });
 try {
   await ensureReconcileSchedule(temporal, { taskQueue: config.temporal.taskQueue, every: config.reconciliation.every });
 } catch (error) {

@@ -160,6 +160,7 @@ describe('loadConfig: environment', () => {
       TEMPORAL_ADDRESS: ['temporal:7233', 'temporal:7233'],
       TEMPORAL_NAMESPACE: ['hr', 'hr'],
       TENURE_TASK_QUEUE: ['q', 'q'],
+      TENURE_WORKFLOW_CACHE_SIZE: ['500', 500],
       TENURE_API_HOST: ['0.0.0.0', '0.0.0.0'],
       TENURE_API_PORT: ['8080', 8080],
       TENURE_MAX_BODY_BYTES: ['1024', 1024],
