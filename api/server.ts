@@ -8,6 +8,7 @@ import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/c
 import { loggerOptions } from '../domain/logging';
 import { createApp } from './app';
 import { CatalogFilesError, loadAccessCatalogFiles } from './access-catalog-files';
+import { loadOrganisationFile, OrganisationFileError } from './connected-organisation-files';
 import { ensureReviewSchedules, loadReviewFiles, ReviewFilesError } from './access-review-files';
 import { startPendingRollouts, type RolloutDeps } from './access-rollouts';
 import { startRelay } from './hr-inbox-relay';
@@ -51,6 +52,16 @@ if (config.access.catalogsDir) {
     log.info(`access catalogs from ${config.access.catalogsDir}: ${loaded.catalogs} catalogs and ${loaded.packages} packages new or changed, ${loaded.rollouts} rollouts`);
   } catch (error) {
     if (!(error instanceof CatalogFilesError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+const organisationsFile = config.guestPolicy.organisationsFile;
+if (organisationsFile) {
+  try {
+    log.info(`connected organisations from ${organisationsFile}: ${await loadOrganisationFile(db, organisationsFile)} new or changed`);
+  } catch (error) {
+    if (!(error instanceof OrganisationFileError)) throw error;
     console.error(error.message);
     process.exit(1);
   }
