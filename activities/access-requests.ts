@@ -189,7 +189,8 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
       if (!beneficiary || request.status !== 'pending' || request.stage !== input.stage || !request.stageDeadline) return;
       const deadline = request.stageDeadline;
       const approvers = request.approvers;
-      const requester = await findIdentity(db, request.requestedBy);
+      // A guest asks for themselves and has no identity yet: they are the requester named.
+      const requesterName = request.requestedBy === request.employeeId ? beneficiary.displayName : ((await findIdentity(db, request.requestedBy))?.displayName ?? request.requestedBy);
       for (const approver of approvers) {
         const existing = await stageLink(db, request.id, input.stage, approver);
         if (existing?.sentAt) continue;
@@ -201,7 +202,7 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
           { address: addressOf(person) },
           {
             approverGivenName: person ? (person.preferredName ?? person.givenName) : approver,
-            requesterName: requester?.displayName ?? request.requestedBy,
+            requesterName,
             displayName: beneficiary.displayName,
             forSomeoneElse: request.requestedBy !== request.employeeId ? 'yes' : undefined,
             packageName: accessPackage.name,
