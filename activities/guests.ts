@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 import { findRequest, listPackages } from '../db/queries/access';
 import { appendAuditEvents } from '../db/queries/audit';
 import { findGuest, findOrganisation, findOrganisationByDomain, findCode, guestCodeHash, markCodeSent, replaceUnsentCode, setGuestSponsor } from '../db/queries/guests';
-import { insertInboxRows, markDelivered } from '../db/queries/hr-inbox';
+import { insertInboxRows, markDelivered, undeliveredOf, type InboxRow } from '../db/queries/hr-inbox';
 import { findIdentity, upsertIdentityRecord } from '../db/queries/identities';
 import { mailDomainOf } from '../domain/connected-organisations';
 import { formatGuestCode } from '../domain/guest-codes';
@@ -46,6 +46,20 @@ export function createGuestActivities(deps: GuestDeps) {
     if (await findOrganisationByDomain(db, mailDomainOf(email))) return true;
     const packages = await listPackages(db);
     return packages.some((p) => p.enabled && p.policies.some((policy) => policy.type === 'request' && policy.guests?.type === 'anyone'));
+  }
+
+  /** Hands a guest's inbox row to their workflow, starting it if needed, as the API does for HR's rows. */
+  async function deliver(row: InboxRow): Promise<void> {
+    if (row.kind !== 'upsert' || !row.record) return;
+    const delivery: HrDelivery = { inboxId: row.id, actor: row.actor, receivedAt: row.receivedAt.getTime(), policy: row.policy, asOf: row.asOf.getTime(), kind: 'upsert', record: row.record };
+    await deps.temporal.workflow.signalWithStart('identityWorkflow', {
+      workflowId: identityWorkflowId(row.employeeId),
+      taskQueue: activityInfo().taskQueue,
+      args: [{ employeeId: row.employeeId }],
+      signal: hrRecordSignal,
+      signalArgs: [delivery],
+    });
+    await markDelivered(db, [row.id]);
   }
 
   return {
@@ -90,7 +104,12 @@ export function createGuestActivities(deps: GuestDeps) {
       const sponsors = organisation?.sponsors ?? [];
       const sponsor = input.approvers.find((id) => sponsors.includes(id)) ?? guest.sponsorEmployeeId ?? sponsors[0] ?? undefined;
       if (sponsor && sponsor !== guest.sponsorEmployeeId) await setGuestSponsor(db, guest.id, sponsor);
-      if (await findIdentity(db, guest.id)) return;
+      const workflowId = identityWorkflowId(guest.id);
+      if (await findIdentity(db, guest.id)) {
+        // A retry after the rows were written: hand over whatever did not reach the workflow.
+        for (const row of await undeliveredOf(db, guest.id)) await deliver(row);
+        return;
+      }
 
       const now = deps.now();
       const record: HrRecord = {
@@ -108,7 +127,6 @@ export function createGuestActivities(deps: GuestDeps) {
         hireDate: now.toISOString().slice(0, 10),
         hireAt: now.getTime(),
       };
-      const workflowId = identityWorkflowId(guest.id);
       const row = await db.transaction(async (tx) => {
         await upsertIdentityRecord(tx, record, workflowId);
         const [stored] = await insertInboxRows(tx, [{ employeeId: guest.id, kind: 'upsert', asOf: now, payload: null, record, policy: guestPolicy(deps.guests.deleteAfterMs), actor: guestActor }]);
@@ -126,15 +144,7 @@ export function createGuestActivities(deps: GuestDeps) {
         ]);
         return stored!;
       });
-      const delivery: HrDelivery = { inboxId: row.id, actor: row.actor, receivedAt: row.receivedAt.getTime(), policy: row.policy, asOf: row.asOf.getTime(), kind: 'upsert', record };
-      await deps.temporal.workflow.signalWithStart('identityWorkflow', {
-        workflowId,
-        taskQueue: activityInfo().taskQueue,
-        args: [{ employeeId: guest.id }],
-        signal: hrRecordSignal,
-        signalArgs: [delivery],
-      });
-      await markDelivered(db, [row.id]);
+      await deliver(row);
     },
 
     /** The trail of a guest's life: admitted, blocked (with the deletion instant), unblocked, admitted afresh. */
