@@ -1,6 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrganisationFile } from '../../api/connected-organisation-files';
 import { createApiKey } from '../../api/api-keys';
 import { findRequest, saveCatalog, savePackage } from '../../db/queries/access';
+import { findOrganisation } from '../../db/queries/guests';
 import { validatePackage } from '../../domain/access-packages';
 import { accessRequestStateQuery, accessRequestWorkflowId } from '../../workflows/messages';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
@@ -111,6 +116,22 @@ describe('connected organisations', () => {
     expect((await env.request('POST', '/v1/connected-organisations', { id: 'contoso', name: 'Again', domains: ['again.test'] })).status).toBe(409);
     expect((await env.request('GET', '/v1/connected-organisations?state=configured')).body.items.map((o: any) => o.id)).toEqual(['contoso']);
     expect((await env.request('PUT', '/v1/connected-organisations/contoso', { id: 'contoso', name: 'Contoso Ltd', domains: ['contoso.test'], sponsors: [sponsor.id] })).body.name).toBe('Contoso Ltd');
+  });
+
+  it('are loaded from a YAML file, checked whole first; a domain another organisation holds is refused by path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenure-orgs-'));
+    const file = join(dir, 'organisations.yaml');
+    writeFileSync(file, 'organisations:\n  - { id: fabrikam, name: Fabrikam, domains: [fabrikam.test] }\n  - { id: bad, name: Bad, domains: [nope] }\n');
+    await expect(loadOrganisationFile(env.db, file)).rejects.toThrow('organisations.yaml: organisations.1.domains.0: expected a mail domain like contoso.com');
+    expect(await findOrganisation(env.db, 'fabrikam')).toBeUndefined();
+    writeFileSync(file, 'organisations:\n  - { id: fabrikam, name: Fabrikam, domains: [fabrikam.test], state: proposed }\n');
+    expect(await loadOrganisationFile(env.db, file)).toBe(1);
+    expect(await loadOrganisationFile(env.db, file)).toBe(0);
+    expect(await findOrganisation(env.db, 'fabrikam')).toMatchObject({ domains: ['fabrikam.test'], state: 'proposed', source: 'file:organisations.yaml' });
+    writeFileSync(file, 'organisations:\n  - { id: thief, name: Thief, domains: [contoso.test] }\n');
+    await expect(loadOrganisationFile(env.db, file)).rejects.toThrow('organisations.yaml: organisations.0.domains.0: the domain contoso.test belongs to the connected organisation contoso');
+    expect((await env.request('DELETE', '/v1/connected-organisations/fabrikam')).status).toBe(204);
+    expect((await env.request('GET', '/v1/connected-organisations/fabrikam')).status).toBe(404);
   });
 });
 
