@@ -9,6 +9,7 @@ import { loggerOptions } from '../domain/logging';
 import { createApp } from './app';
 import { CatalogFilesError, loadAccessCatalogFiles } from './access-catalog-files';
 import { loadOrganisationFile, OrganisationFileError } from './connected-organisation-files';
+import { pruneGuestSignIns } from '../db/queries/guests';
 import { ensureReviewSchedules, loadReviewFiles, ReviewFilesError } from './access-review-files';
 import { startPendingRollouts, type RolloutDeps } from './access-rollouts';
 import { startRelay } from './hr-inbox-relay';
@@ -106,9 +107,11 @@ const relay = startRelay(db, delivery, {
 });
 
 // Failure counts outlive their window by an hour at most.
-const longestWindowMs = Math.max(config.rateLimitPolicy.authWindowMs, config.rateLimitPolicy.passWindowMs);
+const longestWindowMs = Math.max(config.rateLimitPolicy.authWindowMs, config.rateLimitPolicy.passWindowMs, config.guestPolicy.codeWindowMs);
 const pruning = setInterval(() => {
   pruneFailures(db, new Date(Date.now() - longestWindowMs)).catch((error: unknown) => log.warn({ err: error }, 'pruning rate limit counts failed'));
+  // Guest codes and tickets are kept a day past their end (for the trail's sake), then forgotten.
+  pruneGuestSignIns(db, new Date(Date.now() - 86_400_000)).catch((error: unknown) => log.warn({ err: error }, 'pruning guest codes and tickets failed'));
 }, 3_600_000);
 
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { canonicalJson } from '../../domain/canonical-json';
 import type { ConnectedOrganisation } from '../../domain/connected-organisations';
 import type { DbOrTx } from '../client';
@@ -199,4 +199,11 @@ export async function findTicketEmail(db: DbOrTx, ticket: string, now: Date): Pr
     .from(guestTickets)
     .where(and(eq(guestTickets.tokenHash, guestTicketHash(ticket)), gt(guestTickets.expiresAt, now)));
   return row?.email;
+}
+
+/** Forgets codes and tickets that ended before `before`; answers how many. */
+export async function pruneGuestSignIns(db: DbOrTx, before: Date): Promise<number> {
+  const codes = await db.delete(guestSignInCodes).where(lt(guestSignInCodes.expiresAt, before)).returning({ id: guestSignInCodes.id });
+  const tickets = await db.delete(guestTickets).where(lt(guestTickets.expiresAt, before)).returning({ tokenHash: guestTickets.tokenHash });
+  return codes.length + tickets.length;
 }
