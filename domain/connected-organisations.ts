@@ -21,7 +21,7 @@ export const emailDomainSchema = z
   .trim()
   .toLowerCase()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'expected a mail domain like contoso.com' });
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: 'expected a mail domain like contoso.com' });
 
 const sponsorId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'an employee id' }).max(64);
 
