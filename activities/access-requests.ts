@@ -4,7 +4,9 @@ import type { Db } from '../db/client';
 import { approvalTokenHash, findCatalog, findPackage, findRequest, insertDecision, markApprovalLinkSent, replaceApprovalLink, stageLink, updateRequest, type RequestRow } from '../db/queries/access';
 import { extendAssignment, grantAssignment, type AccessCause } from '../db/queries/access-changes';
 import { appendAuditEvents } from '../db/queries/audit';
+import { findGuest, findOrganisation } from '../db/queries/guests';
 import { findIdentity, identityFacts, listIdentities, type IdentityRow } from '../db/queries/identities';
+import { isGuestId } from '../domain/guest-lifecycle';
 import { accessMailTemplates, type AccessMailKind } from '../domain/access-mail';
 import { assignmentEnd, type AccessPackageVersion, type RequestPolicy } from '../domain/access-packages';
 import { matches } from '../domain/access-planner';
@@ -32,6 +34,19 @@ export interface AccessRequestDeps {
 
 const permanent = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
+
+/** The person a request is for, as approvals and mail need them. */
+interface Beneficiary {
+  candidate: Candidate;
+  displayName: string;
+  givenName: string;
+  timeZone: string;
+  address?: string;
+  /** Their connected organisation's sponsors, for a guest. */
+  sponsors: string[];
+}
+
+const addressOf = (person: IdentityRow | undefined) => person?.workEmail ?? person?.record.workEmail ?? person?.record.personalEmail ?? undefined;
 
 export interface RequestPlan {
   employeeId: string;
@@ -82,8 +97,18 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
     }
   }
 
-  async function mail(kind: AccessMailKind, to: IdentityRow | undefined, values: Record<string, string | undefined>, messageId: string): Promise<boolean> {
-    const address = to?.workEmail ?? to?.record.workEmail ?? to?.record.personalEmail;
+  /** The person a request is for: their identity, or a guest who becomes one only on approval. */
+  async function beneficiaryOf(employeeId: string): Promise<Beneficiary | undefined> {
+    const identity = await findIdentity(db, employeeId);
+    const guest = isGuestId(employeeId) ? await findGuest(db, employeeId) : undefined;
+    const sponsors = guest ? ((await findOrganisation(db, guest.organisationId))?.sponsors ?? []) : [];
+    if (identity) return { candidate: candidate(identity), displayName: identity.displayName, givenName: identity.preferredName ?? identity.givenName, timeZone: identity.timeZone, address: addressOf(identity), sponsors };
+    if (!guest) return undefined;
+    return { candidate: { employeeId, active: true }, displayName: `${guest.givenName} ${guest.familyName}`, givenName: guest.givenName, timeZone: 'UTC', address: guest.email, sponsors };
+  }
+
+  async function mail(kind: AccessMailKind, to: { address?: string } | undefined, values: Record<string, string | undefined>, messageId: string): Promise<boolean> {
+    const address = to?.address;
     if (!to || !address) return false;
     const rendered = renderTemplate(accessMailTemplates[kind], { organizationName: deps.mail.organizationName, ...values });
     try {
@@ -120,14 +145,15 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
       const { request, accessPackage, policy } = await load(input.requestId);
       const stage = policy.stages[input.stage - 1];
       if (!stage) throw permanent('StageMissing', `request ${request.id} has no stage ${input.stage}`);
-      const beneficiary = await findIdentity(db, request.employeeId);
+      const beneficiary = await beneficiaryOf(request.employeeId);
       if (!beneficiary) throw permanent('IdentityMissing', `no identity ${request.employeeId}`);
       const catalog = await findCatalog(db, accessPackage.catalog);
       const named = stage.approvers.concat(stage.fallback).flatMap((a) => (a.type === 'people' ? a.employeeIds : []));
-      const known = await people([beneficiary.managerEmployeeId ?? '', ...named, ...(catalog?.owners ?? [])].filter(Boolean));
-      const manager = beneficiary.managerEmployeeId ? known.get(beneficiary.managerEmployeeId) : undefined;
+      const managerId = beneficiary.candidate.managerEmployeeId;
+      const known = await people([managerId ?? '', ...named, ...(catalog?.owners ?? []), ...beneficiary.sponsors].filter(Boolean));
+      const manager = managerId ? known.get(managerId) : undefined;
       if (manager?.managerEmployeeId && !known.has(manager.managerEmployeeId)) for (const [id, c] of await people([manager.managerEmployeeId])) known.set(id, c);
-      const context = { beneficiary: candidate(beneficiary), person: (id: string) => known.get(id), catalogOwners: catalog?.owners ?? [], matching: (_rule: string) => [] as string[] };
+      const context = { beneficiary: beneficiary.candidate, person: (id: string) => known.get(id), catalogOwners: catalog?.owners ?? [], sponsors: beneficiary.sponsors, matching: (_rule: string) => [] as string[] };
       const ruled = new Map<string, string[]>();
       for (const spec of [...stage.approvers, ...stage.fallback]) if (spec.type === 'rule') ruled.set(spec.rule, await matchingPeople(spec.rule));
       for (const ids of ruled.values()) for (const [id, c] of await people(ids)) known.set(id, c);
@@ -159,11 +185,12 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
     /** Mails each approver of the open stage their single-use link (once each; a link never sent is replaced). */
     async notifyAccessApprovers(input: { requestId: string; stage: number }): Promise<void> {
       const { request, accessPackage, policy } = await load(input.requestId);
-      const beneficiary = await findIdentity(db, request.employeeId);
+      const beneficiary = await beneficiaryOf(request.employeeId);
       if (!beneficiary || request.status !== 'pending' || request.stage !== input.stage || !request.stageDeadline) return;
       const deadline = request.stageDeadline;
       const approvers = request.approvers;
-      const requester = await findIdentity(db, request.requestedBy);
+      // A guest asks for themselves and has no identity yet: they are the requester named.
+      const requesterName = request.requestedBy === request.employeeId ? beneficiary.displayName : ((await findIdentity(db, request.requestedBy))?.displayName ?? request.requestedBy);
       for (const approver of approvers) {
         const existing = await stageLink(db, request.id, input.stage, approver);
         if (existing?.sentAt) continue;
@@ -172,10 +199,10 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
         const person = await findIdentity(db, approver);
         const sent = await mail(
           'approvalRequest',
-          person,
+          { address: addressOf(person) },
           {
             approverGivenName: person ? (person.preferredName ?? person.givenName) : approver,
-            requesterName: requester?.displayName ?? request.requestedBy,
+            requesterName,
             displayName: beneficiary.displayName,
             forSomeoneElse: request.requestedBy !== request.employeeId ? 'yes' : undefined,
             packageName: accessPackage.name,
@@ -224,8 +251,11 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
         return extended ? { ok: true, assignmentId: extended.id } : { ok: false, reason: 'the assignment to extend has ended' };
       }
       const identity = await findIdentity(db, request.employeeId);
-      if (!identity || leavingStates.includes(identity.state as never)) return { ok: false, reason: `${request.employeeId} has left` };
-      const ruleGroups = ruleGroupsOf(deps.targets, identityFacts(identity, false).attributes);
+      // A guest becomes an identity on this approval, and a blocked or deleted guest comes back with it.
+      const guest = isGuestId(request.employeeId);
+      if (!guest && (!identity || leavingStates.includes(identity.state as never))) return { ok: false, reason: `${request.employeeId} has left` };
+      if (guest && !identity && !(await findGuest(db, request.employeeId))) return { ok: false, reason: `no guest ${request.employeeId}` };
+      const ruleGroups = identity ? ruleGroupsOf(deps.targets, identityFacts(identity, false).attributes) : [];
       const granted = await grantAssignment(
         db,
         { id: `request-${request.id}`, employeeId: request.employeeId, packageId: request.packageId, source: 'request', policyId: request.policyId, requestId: request.id, grantedBy: `request:${request.id}`, reason: request.justification ?? undefined, endsAt },
@@ -258,8 +288,8 @@ export function createAccessRequestActivities(deps: AccessRequestDeps) {
       if (request.status === 'pending') return;
       const outcome = request.status === 'approved' ? 'approved' : request.status === 'cancelled' ? 'cancelled' : 'denied';
       for (const id of new Set([request.employeeId, request.requestedBy])) {
-        const person = await findIdentity(db, id);
-        await mail('requestDecided', person, { givenName: person ? (person.preferredName ?? person.givenName) : id, packageName: accessPackage.name, outcome, reason: request.outcomeReason ?? undefined, endsAt: undefined }, `<${request.id}.decided.${id}@tenure>`);
+        const person = await beneficiaryOf(id);
+        await mail('requestDecided', person, { givenName: person?.givenName ?? id, packageName: accessPackage.name, outcome, reason: request.outcomeReason ?? undefined, endsAt: undefined }, `<${request.id}.decided.${id}@tenure>`);
       }
     },
 

@@ -101,17 +101,19 @@ export function createAccessActivities(deps: AccessDeps) {
      * the access they hold changed (their groups must follow), when the plan next changes by
      * itself, and how many mails and extension calls wait to be sent.
      */
-    async reconcileAccess(input: { employeeId: string; state: LifecycleState; cause: AccessCause }): Promise<{ changed: boolean; nextAt?: number; notices: number }> {
+    async reconcileAccess(input: { employeeId: string; state: LifecycleState; cause: AccessCause }): Promise<{ changed: boolean; nextAt?: number; notices: number; live: number }> {
       const identity = await findIdentity(db, input.employeeId);
-      if (!identity) return { changed: false, notices: 0 };
+      if (!identity) return { changed: false, notices: 0, live: 0 };
       const [packages, rows] = await Promise.all([listPackages(db), liveAssignments(db, input.employeeId)]);
-      if (packages.length === 0 && rows.length === 0) return { changed: false, notices: 0 };
+      if (packages.length === 0 && rows.length === 0) return { changed: false, notices: 0, live: 0 };
       const attributes = { ...identityFacts(identity, input.state === 'cancelled').attributes, state: input.state };
       const now = deps.now();
       const plan = planAccess({ attributes, leaving: leavingStates.includes(input.state), packages, assignments: rows.map(toAssignmentFact), ruleGroups: ruleGroupsOf(deps.targets, attributes), reminders: deps.expiryReminders, now: now.getTime() });
       const work = plan.grant.length + plan.hold.length + plan.release.length + plan.startGrace.length + plan.resume.length + plan.end.length + plan.remind.length;
       const changed = work > 0 ? await applyAccessPlan(db, input.employeeId, plan, { packages, now, cause: input.cause, autoActor: (policyId) => `policy:${policyId}` }) : false;
-      return { changed, nextAt: plan.nextAt, notices: (await undeliveredOutbox(db, input.employeeId)).length };
+      // What the person holds after the plan (a guest's life depends on it); held ones wait for a conflict and count for nothing.
+      const live = work > 0 ? await liveAssignments(db, input.employeeId) : rows;
+      return { changed, nextAt: plan.nextAt, notices: (await undeliveredOutbox(db, input.employeeId)).length, live: live.filter((a) => a.status !== 'held').length };
     },
 
     /** Sends the mail and extension calls the person's access changes owe; answers how many were handled. */

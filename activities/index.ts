@@ -9,6 +9,7 @@ import { createAccessReviewActivities } from './access-reviews';
 import { createHrWritebackActivities } from './hr-writeback';
 import { createIdentityStoreActivities } from './identity-store';
 import { createFanOutActivities } from './identity-fanout';
+import { createGuestActivities } from './guests';
 import { createLifecycleRunActivities } from './lifecycle-runs';
 import { createLifecycleTaskActivities } from './lifecycle-tasks';
 import { createProvisioningActivities } from './provisioning';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   targets: CompiledTarget[];
   connectors: Map<string, TargetConnector>;
   expiryReminders: ExpiryReminder[];
+  /** Guests' sign-in codes and how long a blocked guest stays. */
+  guests: { codeLifetimeMs: number; deleteAfterMs: number };
   now: () => Date;
   random: () => number;
 }
@@ -48,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccessActivities(deps),
     ...createAccessRequestActivities(deps),
     ...createAccessReviewActivities(deps),
+    ...createGuestActivities(deps),
   };
 }
 

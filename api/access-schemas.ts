@@ -104,6 +104,7 @@ function describeApprover(a: Approver): string {
   if (a.type === 'second-level-manager') return "the manager's manager";
   if (a.type === 'people') return a.employeeIds.join(', ');
   if (a.type === 'catalog-owners') return 'the catalog owners';
+  if (a.type === 'sponsors') return "the guest organisation's sponsors";
   return `people matching ${a.rule}`;
 }
 

@@ -7,6 +7,7 @@ import { isLeaving, ruleGroupsOf } from '../domain/access-impact';
 import { assignmentEnd, type AccessPackageVersion, type RequestPolicy } from '../domain/access-packages';
 import { conflictFor, heldPackages, matches } from '../domain/access-planner';
 import { mayRequest, type AccessDecision, type AccessRequestState } from '../domain/access-requests';
+import { admitsGuest } from '../domain/connected-organisations';
 import { accessRequestWorkflowId, cancelAccessRequestUpdate, decideAccessRequestUpdate } from '../workflows/messages';
 import type { AppDeps } from './app';
 import { ApiError } from './errors';
@@ -29,12 +30,25 @@ export function requestPoliciesFor(accessPackage: AccessPackageVersion, requeste
   return accessPackage.policies.filter((p): p is RequestPolicy => p.type === 'request' && (attributes === undefined || mayRequest(p, (rule) => matches(rule, attributes))));
 }
 
+/** The guest a request is from: the connected organisation decides which policies admit them. */
+export interface GuestRequester {
+  /** Undefined while their domain belongs to no connected organisation: only policies open to anyone admit them. */
+  organisation?: { id: string; state: 'configured' | 'proposed' };
+}
+
+/** The request policies of a package a guest of this organisation may use (packages saved before guests existed admit none). */
+export function guestPoliciesFor(accessPackage: AccessPackageVersion, guest: GuestRequester): RequestPolicy[] {
+  return accessPackage.policies.filter((p): p is RequestPolicy => p.type === 'request' && admitsGuest(p.guests, guest.organisation));
+}
+
 export interface NewRequest {
   employeeId: string;
   /** The employee id of the person asking, or (an administrator on someone's behalf) the API key's name. */
   requestedBy: string;
   /** The person asking, when a person asks: the policy's requestors rule applies to them. */
   requester?: IdentityRow;
+  /** A guest asking for themselves: the policy's guests setting applies, and they need not be an identity yet. */
+  guest?: GuestRequester;
   packageId: string;
   policyId?: string;
   justification?: string;
@@ -46,12 +60,13 @@ export interface NewRequest {
 /** Checks a request as the policy wants it, stores it and starts its workflow; every refusal names the field. */
 export async function startAccessRequest(deps: AppDeps, input: NewRequest): Promise<RequestRow> {
   const identity = await findIdentity(deps.db, input.employeeId);
-  if (!identity) throw new ApiError(404, 'not_found', `no identity ${input.employeeId}`, [{ path: 'employeeId', message: 'no such person' }]);
-  if (isLeaving(identity.state)) throw new ApiError(409, 'left', `the person ${input.employeeId} has left`, [{ path: 'employeeId', message: `the person is ${identity.state}` }]);
+  // A guest is an identity from their first approval on; blocked or deleted, they may ask again.
+  if (!identity && !input.guest) throw new ApiError(404, 'not_found', `no identity ${input.employeeId}`, [{ path: 'employeeId', message: 'no such person' }]);
+  if (identity && !input.guest && isLeaving(identity.state)) throw new ApiError(409, 'left', `the person ${input.employeeId} has left`, [{ path: 'employeeId', message: `the person is ${identity.state}` }]);
   const accessPackage = await findPackage(deps.db, input.packageId);
   if (!accessPackage) throw new ApiError(404, 'not_found', `no access package ${input.packageId}`, [{ path: 'packageId', message: 'no such package' }]);
   if (!accessPackage.enabled) throw new ApiError(409, 'disabled', `${input.packageId} cannot be requested now`, [{ path: 'packageId', message: 'the package is disabled' }]);
-  const allowed = requestPoliciesFor(accessPackage, input.requester);
+  const allowed = input.guest ? guestPoliciesFor(accessPackage, input.guest) : requestPoliciesFor(accessPackage, input.requester);
   const policyId = input.extends?.policyId ?? input.policyId;
   const policy = policyId ? allowed.find((p) => p.id === policyId) : allowed[0];
   if (!policy) {
@@ -63,13 +78,14 @@ export async function startAccessRequest(deps: AppDeps, input: NewRequest): Prom
   const until = input.until === undefined ? undefined : Date.parse(input.until);
   const end = assignmentEnd(policy.lifetime, now, until);
   if (end.problem) throw new ApiError(400, 'validation_failed', end.problem, [{ path: 'until', message: end.problem }]);
+  const employeeId = input.employeeId;
   if (!input.extends) {
-    const live = await liveAssignments(deps.db, identity.employeeId);
-    if (live.some((a) => a.packageId === accessPackage.id && a.status !== 'held' && a.source !== 'auto')) throw new ApiError(409, 'already_held', `${identity.employeeId} already holds ${accessPackage.id}`, [{ path: 'packageId', message: 'already held: ask for an extension instead' }]);
-    const conflict = await conflictOf(deps, identity, accessPackage);
+    const live = await liveAssignments(deps.db, employeeId);
+    if (live.some((a) => a.packageId === accessPackage.id && a.status !== 'held' && a.source !== 'auto')) throw new ApiError(409, 'already_held', `${employeeId} already holds ${accessPackage.id}`, [{ path: 'packageId', message: 'already held: ask for an extension instead' }]);
+    const conflict = identity ? await conflictOf(deps, identity, accessPackage) : undefined;
     if (conflict) throw new ApiError(409, 'conflict', `separation of duties: ${conflict}`, [{ path: 'packageId', message: conflict }]);
   }
-  const pending = await listRequests(deps.db, { employeeId: identity.employeeId, status: 'pending', packageId: accessPackage.id, limit: 1 });
+  const pending = await listRequests(deps.db, { employeeId, status: 'pending', packageId: accessPackage.id, limit: 1 });
   if (pending.length > 0) throw new ApiError(409, 'duplicate', `request ${pending[0]!.id} for ${accessPackage.id} is still pending`, [{ path: 'packageId', message: 'a request for this package is pending' }]);
 
   const id = `r${randomBytes(6).toString('hex')}`;
@@ -80,7 +96,7 @@ export async function startAccessRequest(deps: AppDeps, input: NewRequest): Prom
       packageId: accessPackage.id,
       packageVersion: accessPackage.version,
       policyId: policy.id,
-      employeeId: identity.employeeId,
+      employeeId,
       requestedBy: input.requestedBy,
       assignmentId: input.extends?.assignmentId ?? null,
       justification: input.justification?.trim() || null,
@@ -90,7 +106,7 @@ export async function startAccessRequest(deps: AppDeps, input: NewRequest): Prom
     });
     await appendAuditEvents(tx, [
       {
-        employeeId: identity.employeeId,
+        employeeId,
         kind: input.extends ? 'request.extension-requested' : 'request.created',
         actor: input.requestedBy,
         system: 'access',

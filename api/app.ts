@@ -20,6 +20,8 @@ import { accessPackageRoutes } from './routes/access-packages';
 import { accessHookCallbackRoutes, accessRequestRoutes } from './routes/access-requests';
 import { accessReviewRoutes } from './routes/access-reviews';
 import { catalogRoutes } from './routes/catalogs';
+import { connectedOrganisationRoutes } from './routes/connected-organisations';
+import { guestRoutes } from './routes/guests';
 import { healthRoutes } from './routes/health';
 import { identityAccessRoutes } from './routes/identity-access';
 import { meRoutes } from './routes/me';
@@ -38,7 +40,7 @@ export type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
 export interface AppDeps {
   db: Db;
   temporal: { client: Client; taskQueue: string; ping: () => Promise<unknown> };
-  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions' | 'targets' | 'rateLimitPolicy' | 'api' | 'access'> & { maxBodyBytes: number };
+  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions' | 'targets' | 'rateLimitPolicy' | 'api' | 'access' | 'guestPolicy'> & { maxBodyBytes: number };
   /** How long a request waits for one Temporal call (a signal, a cancel) before it gives up. */
   deliveryTimeoutMs: number;
   now: () => Date;
@@ -119,6 +121,8 @@ export function createApp(deps: AppDeps) {
   // People's pages: a single-use link is the key to its one decision.
   app.route('/', portalAssets());
   app.route('/', approvalLinkPages(deps));
+  // Guests: sign-in needs nothing, their routes need a guest ticket, never an API key.
+  app.route('/', guestRoutes(deps));
 
   // Who is asking comes first: nobody without a key makes the server read a body.
   const limit = { failures: deps.config.rateLimitPolicy.authFailures, windowMs: deps.config.rateLimitPolicy.authWindowMs };
@@ -142,8 +146,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', accessPackageRoutes(deps));
   app.route('/', accessReviewRoutes(deps));
   app.route('/', myReviewRoutes(deps));
+  app.route('/', connectedOrganisationRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'tnr_… API key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'guestTicket', { type: 'http', scheme: 'bearer', description: 'gt_… ticket from POST /v1/guest-sign-in/verify' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Tenure API', version: '0.1.0', description: 'HR records in, identities and accounts out.' },

@@ -18,7 +18,8 @@ export interface CallerKey {
   employeeId?: string;
 }
 
-export type AppEnv = { Variables: { apiKey: CallerKey; deadline: Deadline } };
+/** `apiKey` on the routes behind the key check; `guestEmail` on the guest routes behind a guest ticket. */
+export type AppEnv = { Variables: { apiKey: CallerKey; deadline: Deadline; guestEmail: string } };
 
 const cacheMs = 30_000;
 

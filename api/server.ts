@@ -3,11 +3,13 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { createDb } from '../db/client';
+import { pruneGuestSignIns } from '../db/queries/guests';
 import { pruneFailures } from '../db/queries/rate-limits';
 import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/config';
 import { loggerOptions } from '../domain/logging';
 import { createApp } from './app';
 import { CatalogFilesError, loadAccessCatalogFiles } from './access-catalog-files';
+import { loadOrganisationFile, OrganisationFileError } from './connected-organisation-files';
 import { ensureReviewSchedules, loadReviewFiles, ReviewFilesError } from './access-review-files';
 import { startPendingRollouts, type RolloutDeps } from './access-rollouts';
 import { startRelay } from './hr-inbox-relay';
@@ -55,6 +57,16 @@ if (config.access.catalogsDir) {
     process.exit(1);
   }
 }
+const organisationsFile = config.guestPolicy.organisationsFile;
+if (organisationsFile) {
+  try {
+    log.info(`connected organisations from ${organisationsFile}: ${await loadOrganisationFile(db, organisationsFile)} new or changed`);
+  } catch (error) {
+    if (!(error instanceof OrganisationFileError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
 if (config.access.reviewsDir) {
   try {
     const loaded = await loadReviewFiles(db, config.access.reviewsDir);
@@ -95,9 +107,11 @@ const relay = startRelay(db, delivery, {
 });
 
 // Failure counts outlive their window by an hour at most.
-const longestWindowMs = Math.max(config.rateLimitPolicy.authWindowMs, config.rateLimitPolicy.passWindowMs);
+const longestWindowMs = Math.max(config.rateLimitPolicy.authWindowMs, config.rateLimitPolicy.passWindowMs, config.guestPolicy.codeWindowMs);
 const pruning = setInterval(() => {
   pruneFailures(db, new Date(Date.now() - longestWindowMs)).catch((error: unknown) => log.warn({ err: error }, 'pruning rate limit counts failed'));
+  // Guest codes and tickets are kept a day past their end (for the trail's sake), then forgotten.
+  pruneGuestSignIns(db, new Date(Date.now() - 86_400_000)).catch((error: unknown) => log.warn({ err: error }, 'pruning guest codes and tickets failed'));
 }, 3_600_000);
 
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {

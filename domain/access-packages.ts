@@ -50,6 +50,8 @@ export const approverSchema = z.discriminatedUnion('type', [
   /** Everyone the rule matches may decide, e.g. department eq 'Security'. */
   z.strictObject({ type: z.literal('rule'), rule }),
   z.strictObject({ type: z.literal('catalog-owners') }),
+  /** The internal sponsors of the guest's connected organisation (nobody for an employee). */
+  z.strictObject({ type: z.literal('sponsors') }),
 ]);
 export type Approver = z.output<typeof approverSchema>;
 
@@ -87,6 +89,14 @@ export const requestorsSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('rule'), rule }),
 ]);
 
+/** Who from outside may request under a policy; see GuestAdmission. */
+export const guestsSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('organisations'), organisations: z.array(slug).min(1).max(100) }),
+  z.strictObject({ type: z.literal('configured') }),
+  z.strictObject({ type: z.literal('anyone') }),
+]);
+
 const policySchema = z.discriminatedUnion('type', [
   z.strictObject({
     id: slug,
@@ -100,6 +110,8 @@ const policySchema = z.discriminatedUnion('type', [
     id: slug,
     type: z.literal('request'),
     requestors: requestorsSchema.default({ type: 'everyone' }),
+    /** Guests (people of connected organisations) who may ask, besides the requestors; none by default. */
+    guests: guestsSchema.default({ type: 'none' }),
     justification: z.enum(['required', 'optional']).default('required'),
     stages: z.array(stageSchema).max(3).default([]),
     lifetime: lifetimeSchema.default({ duration: 'P90D' }),

@@ -50,6 +50,8 @@ export interface ApproverContext {
   catalogOwners: string[];
   /** Everyone still here who matches the rule. */
   matching: (rule: string) => string[];
+  /** The sponsors of the beneficiary's connected organisation, for a guest. */
+  sponsors?: string[];
 }
 
 /** The employee ids a list of approver specifications names, present people only, without the requester or the beneficiary. */
@@ -65,6 +67,7 @@ export function resolveApprovers(specs: Approver[], context: ApproverContext, ex
     else if (spec.type === 'second-level-manager') add(manager ? context.person(manager)?.managerEmployeeId : undefined);
     else if (spec.type === 'people') spec.employeeIds.forEach(add);
     else if (spec.type === 'catalog-owners') context.catalogOwners.forEach(add);
+    else if (spec.type === 'sponsors') (context.sponsors ?? []).forEach(add);
     else context.matching(spec.rule).forEach(add);
   }
   return found;

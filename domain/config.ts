@@ -105,6 +105,24 @@ const configSchema = z.strictObject({
       expiryReminders: z.array(duration).max(5).default(['P14D', 'P1D']),
     })
     .prefault({}),
+  guests: z
+    .strictObject({
+      /** A YAML file of connected organisations (`organisations: [...]`) loaded when the API starts. */
+      organisationsFile: z.string().optional(),
+      /** How long a guest whose last assignment ended stays (blocked) before their identity is deleted; PT0S deletes at once. */
+      deleteAfter: duration.default('P30D'),
+      /** How long a mailed sign-in code works. */
+      codeLifetime: duration.default('PT10M'),
+      /** Wrong tries before a code is locked. */
+      codeAttempts: z.coerce.number().int().min(1).max(20).default(5),
+      /** How long the ticket a code buys works for the guest routes. */
+      ticketLifetime: duration.default('PT1H'),
+      /** Codes one address may ask for per window, and one client address (for any addresses). */
+      codesPerAddress: z.coerce.number().int().min(1).default(5),
+      codesPerClient: z.coerce.number().int().min(1).default(30),
+      codeWindow: duration.default('PT15M'),
+    })
+    .prefault({}),
   reconciliation: z
     .strictObject({
       /**
@@ -151,6 +169,19 @@ export interface TenureConfig extends Omit<RawConfig, 'targets'> {
   api: RawConfig['api'] & { publicUrl: string; requestTimeoutMs: number };
   database: RawConfig['database'] & { connectTimeoutMs: number };
   rateLimitPolicy: RateLimitPolicy;
+  guestPolicy: GuestPolicy;
+}
+
+/** Guests' sign-in and life, in milliseconds. */
+export interface GuestPolicy {
+  organisationsFile?: string;
+  deleteAfterMs: number;
+  codeLifetimeMs: number;
+  codeAttempts: number;
+  ticketLifetimeMs: number;
+  codesPerAddress: number;
+  codesPerClient: number;
+  codeWindowMs: number;
 }
 
 /** Environment variable → path in the configuration. */
@@ -201,6 +232,14 @@ export const environmentOverrides = {
   TENURE_PASS_FAILURE_LIMIT: 'rateLimits.passFailures',
   TENURE_PASS_FAILURE_WINDOW: 'rateLimits.passWindow',
   TENURE_LOG_LEVEL: 'log.level',
+  TENURE_GUEST_ORGANISATIONS_FILE: 'guests.organisationsFile',
+  TENURE_GUESTS_DELETE_AFTER: 'guests.deleteAfter',
+  TENURE_GUEST_CODE_LIFETIME: 'guests.codeLifetime',
+  TENURE_GUEST_CODE_ATTEMPTS: 'guests.codeAttempts',
+  TENURE_GUEST_TICKET_LIFETIME: 'guests.ticketLifetime',
+  TENURE_GUEST_CODES_PER_ADDRESS: 'guests.codesPerAddress',
+  TENURE_GUEST_CODES_PER_CLIENT: 'guests.codesPerClient',
+  TENURE_GUEST_CODE_WINDOW: 'guests.codeWindow',
 } as const;
 
 const listSettings = new Set(['identity.usernamePatterns', 'access.expiryReminders']);
@@ -309,6 +348,16 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
       authWindowMs: parseExactDuration(raw.rateLimits.authWindow),
       passFailures: raw.rateLimits.passFailures,
       passWindowMs: parseExactDuration(raw.rateLimits.passWindow),
+    },
+    guestPolicy: {
+      organisationsFile: raw.guests.organisationsFile,
+      deleteAfterMs: parseExactDuration(raw.guests.deleteAfter),
+      codeLifetimeMs: parseExactDuration(raw.guests.codeLifetime),
+      codeAttempts: raw.guests.codeAttempts,
+      ticketLifetimeMs: parseExactDuration(raw.guests.ticketLifetime),
+      codesPerAddress: raw.guests.codesPerAddress,
+      codesPerClient: raw.guests.codesPerClient,
+      codeWindowMs: parseExactDuration(raw.guests.codeWindow),
     },
     ldap,
     lifecyclePolicy: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { guestIdPattern } from './guest-lifecycle';
 import type { HrRecord } from './hr-record';
 import { isPlainText, plainTextMessage } from './text';
 import { formatIssues, type FieldError } from './field-errors';
@@ -13,6 +14,10 @@ export const employeeIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
     error: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
   });
+
+/** An id HR may send: any employee id but the shape kept for guests (`g-` and 16 hex digits), so the two never collide. */
+const guestShaped = new RegExp(guestIdPattern.source, 'i');
+export const hrEmployeeIdSchema = employeeIdSchema.refine((id) => !guestShaped.test(id), { error: 'ids of the form g-<16 hex digits> are kept for guests' });
 
 /** Years HR dates may use; anything else is a typo (0202, 20266) that would break later. */
 const plausibleYear = (value: string) => {
@@ -92,7 +97,7 @@ export type Resolution = { ok: true; record: HrRecord } | { ok: false; errors: F
 /** Validates a raw body for one worker and resolves its dates; every offending field is reported. */
 export function resolveWorkerRecord(employeeId: unknown, body: unknown, policy: DatePolicy, pathPrefix = '', now?: number): Resolution {
   const errors: FieldError[] = [];
-  const id = employeeIdSchema.safeParse(employeeId);
+  const id = hrEmployeeIdSchema.safeParse(employeeId);
   if (!id.success) errors.push(...formatIssues(id.error.issues, pathPrefix ? `${pathPrefix}.employeeId` : 'employeeId'));
   const parsed = workerRecordSchema.safeParse(body);
   if (!parsed.success) errors.push(...formatIssues(parsed.error.issues, pathPrefix));

@@ -39,6 +39,7 @@ const devDefaults: Record<string, string> = {
   TENURE_LIFECYCLE_WORKFLOWS_DIR: join(root, 'examples', 'lifecycle-workflows'),
   TENURE_ACCESS_CATALOGS_DIR: join(root, 'examples', 'access-catalogs'),
   TENURE_ACCESS_REVIEWS_DIR: join(root, 'examples', 'access-reviews'),
+  TENURE_GUEST_ORGANISATIONS_FILE: join(root, 'examples', 'connected-organisations.yaml'),
 };
 
 const env: Record<string, string | undefined> = { ...devDefaults, ...process.env };

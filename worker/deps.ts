@@ -23,6 +23,7 @@ export function activityDeps(config: TenureConfig, db: Db, temporal: Client, ove
     targets: config.targets,
     connectors,
     expiryReminders: config.access.expiryReminders.map((before) => ({ before, ms: parseExactDuration(before) })),
+    guests: { codeLifetimeMs: config.guestPolicy.codeLifetimeMs, deleteAfterMs: config.guestPolicy.deleteAfterMs },
     now: () => new Date(),
     random: Math.random,
     ...overrides,

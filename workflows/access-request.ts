@@ -2,6 +2,7 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import type { Activities } from '../activities';
 import type { AccessDecision, AccessRequestState, RequestStatus } from '../domain/access-requests';
 import { refusalOfDecision } from '../domain/access-requests';
+import { isGuestId } from '../domain/guest-lifecycle';
 import { accessChangedSignal, accessRequestStateQuery, cancelAccessRequestUpdate, decideAccessRequestUpdate, identityWorkflowId, resumeAccessHookUpdate } from './messages';
 
 const steps = proxyActivities<Activities>({
@@ -30,6 +31,8 @@ export async function accessRequestWorkflow(input: { requestId: string }): Promi
   let cancelled: { by: string; reason: string } | undefined;
   /** Bumped each time the request settles after a decision, so the deciding update answers the state that follows. */
   let settled = 0;
+  /** Who approved each stage, in order: a guest's sponsor is the one of them who sponsors their organisation. */
+  const approvedBy: string[] = [];
   const hookAnswers = new Map<string, { outcome: 'completed' | 'failed'; message?: string } | undefined>();
 
   setHandler(accessRequestStateQuery, () => state);
@@ -159,10 +162,13 @@ export async function accessRequestWorkflow(input: { requestId: string }): Promi
     }
     if (cancelled) return finish('cancelled', `${cancelled.by}: ${cancelled.reason}`);
     if (decision!.decision === 'deny') return finish('denied', `denied by ${decision!.approver}${decision!.justification ? `: ${decision!.justification}` : ''}`);
+    approvedBy.push(decision!.approver);
     decision = undefined;
   }
 
   const granted = await steps.grantRequestedAccess(input);
   if (!granted.ok) return finish('denied', granted.reason);
+  // A guest becomes an identity (or is brought back) only once the access is theirs.
+  if (isGuestId(plan.employeeId)) await steps.admitGuest({ requestId: input.requestId, approvers: approvedBy });
   return finish('approved', undefined, granted.assignmentId);
 }

@@ -1,3 +1,4 @@
+import { isGuestId, type GuestStanding } from '../domain/guest-lifecycle';
 import type { AccountStatus, LifecyclePolicy, LifecycleState, ScheduledAction } from '../domain/lifecycle';
 import type { HrRecord } from '../domain/hr-record';
 import type { AttributeChange } from '../domain/lifecycle-runs';
@@ -69,6 +70,8 @@ export interface IdentitySnapshot {
   retryAt?: number;
   /** Access packages: when the plan next changes by itself, the state it was planned for, mail owed. */
   access?: { nextAt?: number; state?: LifecycleState; noticesDue?: boolean };
+  /** A guest's life, which follows their access rather than HR (see domain/guest-lifecycle.ts). */
+  guest?: GuestStanding;
   lifecycle: {
     /** Trigger keys of lifecycle runs already started (the newest few hundred). */
     started: string[];
@@ -78,7 +81,7 @@ export interface IdentitySnapshot {
 }
 
 export function initialSnapshot(employeeId: string): IdentitySnapshot {
-  return { employeeId, accounts: 'none', attributesStale: false, operation: 0, recentInboxIds: [], lifecycle: { started: [] } };
+  return { employeeId, accounts: 'none', attributesStale: false, operation: 0, recentInboxIds: [], lifecycle: { started: [] }, ...(isGuestId(employeeId) ? { guest: { admitted: false } } : {}) };
 }
 
 /** Keeps the newest `limit` entries of a list that grows by appending. */

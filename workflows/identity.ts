@@ -22,6 +22,7 @@ import type { DueRun, PlanInput } from '../activities/lifecycle-runs';
 import type { SyncOutcome } from '../activities/provisioning';
 import type { Cause } from '../activities/types';
 import { attributeChanges, changedDirectoryAttributes, sameRecordContent, watchedAttributes } from '../domain/hr-record';
+import { guestEmployment, planGuest } from '../domain/guest-lifecycle';
 import { describeRecordChange, planLifecycle, type LifecyclePlan } from '../domain/lifecycle';
 import { hrWritebackWorkflow } from './hr-writeback';
 import { freshCarry, latestAsOf, remember, type IdentityCarry, type IdentitySnapshot, type LifecycleTriggers } from './identity-state';
@@ -273,7 +274,8 @@ function isPermanent(error: unknown): error is ActivityFailure {
 
 /** Where the person should be now, by the pure state machine. */
 function currentPlan(s: IdentitySnapshot, record: NonNullable<IdentitySnapshot['record']>, policy: NonNullable<IdentitySnapshot['policy']>): LifecyclePlan {
-  const employment = { hireAt: record.hireAt, leaveAt: record.leaveAt };
+  // A guest leaves when their last assignment ends, whatever their record says.
+  const employment = s.guest ? guestEmployment(record.hireAt, s.guest) : { hireAt: record.hireAt, leaveAt: record.leaveAt };
   return planLifecycle({ employment, withdrawnAt: s.withdrawal?.at, previousLeaveAt: s.previousLeaveAt, accounts: s.accounts }, Date.now(), policy);
 }
 
@@ -283,13 +285,21 @@ function currentPlan(s: IdentitySnapshot, record: NonNullable<IdentitySnapshot['
  */
 async function reconcilePersonAccess(s: IdentitySnapshot, carry: IdentityCarry, step: Cause): Promise<void> {
   if (!s.record || !s.policy) return;
-  const { state } = currentPlan(s, s.record, s.policy);
+  // A guest's access decides their state, not the other way round: a blocked guest's new assignment must stand.
+  const state = s.guest ? 'active' : currentPlan(s, s.record, s.policy).state;
   const due = s.access?.nextAt !== undefined && Date.now() >= s.access.nextAt;
   if (!carry.accessAsked && !due && s.access?.state === state) return;
   carry.accessAsked = false;
   const result = await sync.reconcileAccess({ employeeId: s.employeeId, state, cause: step });
   s.access = { nextAt: result.nextAt, state, noticesDue: result.notices > 0 };
   if (result.changed && s.accounts !== 'none') s.attributesStale = true;
+  if (s.guest) {
+    const change = planGuest(s.guest, result.live, Date.now(), s.policy.leaverRetentionMs);
+    if (change) {
+      s.guest = change.standing;
+      await store.recordGuestLifecycle({ employeeId: s.employeeId, event: change.event, deleteAt: change.deleteAt, cause: step });
+    }
+  }
 }
 
 async function reconcile(
@@ -364,7 +374,8 @@ async function reconcile(
     s.stored = { state: s.state, nextAt: s.next?.at, lastError, waiting };
   }
 
-  if (writeBack && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
+  // HR never heard of a guest: nothing to write back.
+  if (writeBack && !s.guest && s.username && s.workEmail && (s.writtenBack?.username !== s.username || s.writtenBack.workEmail !== s.workEmail)) {
     // The child sends what the identity store holds when it runs, so a late retry never sends stale names.
     await startChild(hrWritebackWorkflow, {
       workflowId: `${hrWritebackWorkflowId(s.employeeId)}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${s.operation}`,

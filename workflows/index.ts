@@ -7,3 +7,4 @@ export { lifecycleReplanWorkflow } from './lifecycle-replan';
 export { lifecycleRunWorkflow } from './lifecycle-run';
 export { reconcileSweepWorkflow } from './reconcile-sweep';
 export { targetBreakerWorkflow } from './target-breaker';
+export { guestSignInCodeWorkflow } from './guest-sign-in';

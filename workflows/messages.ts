@@ -134,3 +134,6 @@ export const stopReviewSignal = defineSignal<[{ by: string }]>('stopReview');
 export const remindReviewersSignal = defineSignal<[{ by: string }]>('remindReviewers');
 /** An administrator applies a campaign that waits for it (apply: manual). */
 export const applyReviewSignal = defineSignal<[{ by: string }]>('applyReview');
+
+/** The workflow that mails one guest sign-in code. */
+export const guestSignInCodeWorkflowId = (sendId: string): string => `guest-code-${sendId}`;

@@ -30,7 +30,7 @@ const accessPackageSchema = z
     enabled: z.boolean(),
     version: z.number().int(),
     resources: z.array(resourceSchema),
-    policies: z.array(z.record(z.string(), z.unknown())).meta({ description: 'auto (rule, gracePeriod?), request (requestors, justification, stages, lifetime, hooks) or direct (lifetime); each with an id' }),
+    policies: z.array(z.record(z.string(), z.unknown())).meta({ description: 'auto (rule, gracePeriod?), request (requestors, guests, justification, stages, lifetime, hooks) or direct (lifetime); each with an id' }),
     incompatibleWith: z.array(z.string()),
     incompatibleGroups: z.array(resourceSchema),
     hooks: z.array(z.record(z.string(), z.unknown())),
@@ -40,7 +40,7 @@ const accessPackageSchema = z
 const packageInputDoc = z.record(z.string(), z.unknown()).meta({
   id: 'AccessPackageInput',
   description:
-    'id, catalog (an existing catalog), name, description?, enabled? (default true), resources[] ({target, group}), policies[] (auto: rule, gracePeriod?; request: requestors?, justification?, stages[] (approvers, fallback?, deadline?, onDeadline?), lifetime?, hooks?; direct: lifetime?), incompatibleWith[] (package ids), incompatibleGroups[], hooks[]. See the README.',
+    'id, catalog (an existing catalog), name, description?, enabled? (default true), resources[] ({target, group}), policies[] (auto: rule, gracePeriod?; request: requestors?, guests? ({type: none | organisations (organisations[]) | configured | anyone}), justification?, stages[] (approvers, fallback?, deadline?, onDeadline?), lifetime?, hooks?; direct: lifetime?), incompatibleWith[] (package ids), incompatibleGroups[], hooks[]. See the README.',
   example: {
     id: 'eng-tools',
     catalog: 'engineering',

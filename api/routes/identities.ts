@@ -30,6 +30,7 @@ const accountSchema = z
 const identitySummarySchema = z
   .object({
     employeeId: z.string(),
+    type: z.enum(['worker', 'guest']).meta({ description: 'worker (from HR) or guest (from an approved guest request; their manager is their sponsor)' }),
     state: z.enum(lifecycleStates),
     username: z.string().nullable(),
     workEmail: z.string().nullable(),
@@ -130,6 +131,7 @@ const listRoute = createRoute({
   request: {
     query: z.object({
       state: z.enum(lifecycleStates).optional(),
+      type: z.enum(['worker', 'guest']).optional(),
       department: plainText(128).optional(),
       q: plainText(200).optional().meta({ description: 'Text in the employee id, name, username or work email' }),
       ...pageQuery,
@@ -182,6 +184,7 @@ function decodeCursor<T extends string | number>(cursor: string | undefined, typ
 function summary(row: IdentityRow) {
   return {
     employeeId: row.employeeId,
+    type: row.type,
     state: row.state as (typeof lifecycleStates)[number],
     username: row.username,
     workEmail: row.workEmail,
@@ -259,6 +262,7 @@ export function identityRoutes(deps: AppDeps) {
     const query = c.req.valid('query');
     const rows = await listIdentities(deps.db, {
       state: query.state,
+      type: query.type,
       department: query.department,
       text: query.q,
       after: decodeCursor<string>(query.cursor, 'string'),

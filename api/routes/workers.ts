@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { hasInboxRows, hasUndeliveredBefore, insertInboxRows, type InboxRow, type NewInboxRow } from '../../db/queries/hr-inbox';
 import { findCaseVariants, findIdentity } from '../../db/queries/identities';
-import { asOfProblem, employeeIdSchema, instantSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema, type Resolution } from '../../domain/worker-record';
+import { asOfProblem, employeeIdSchema, hrEmployeeIdSchema, instantSchema, resolveParsedRecord, resolveWorkerRecord, workerRecordSchema, type Resolution } from '../../domain/worker-record';
 import { identityWorkflowId } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
@@ -20,7 +20,7 @@ const insertMarginMs = 500;
 const singleBodyLimit = 64 * 1024;
 
 const employeeIdParam = z.object({
-  employeeId: employeeIdSchema.meta({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
+  employeeId: hrEmployeeIdSchema.meta({ param: { name: 'employeeId', in: 'path' }, example: 'E1001' }),
 });
 
 const acceptedSchema = z

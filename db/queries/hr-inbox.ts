@@ -58,6 +58,15 @@ export async function hasInboxRows(db: DbOrTx, employeeId: string): Promise<bool
 }
 
 /** True when an earlier row of this person still waits for delivery: a new row must queue behind it. */
+/** A person's rows not delivered yet, oldest first. */
+export async function undeliveredOf(db: DbOrTx, employeeId: string): Promise<InboxRow[]> {
+  return db
+    .select()
+    .from(hrInbox)
+    .where(and(eq(hrInbox.employeeId, employeeId), isNull(hrInbox.deliveredAt)))
+    .orderBy(asc(hrInbox.id));
+}
+
 export async function hasUndeliveredBefore(db: DbOrTx, employeeId: string, id: number): Promise<boolean> {
   const [row] = await db
     .select({ id: hrInbox.id })

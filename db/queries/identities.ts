@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { isGuestId } from '../../domain/guest-lifecycle';
 import type { LifecycleState, ScheduledAction } from '../../domain/lifecycle';
 import type { HrRecord } from '../../domain/hr-record';
 import type { PersonFacts } from '../../domain/lifecycle-runs';
@@ -32,7 +33,7 @@ export async function upsertIdentityRecord(db: DbOrTx, record: HrRecord, workflo
   const columns = recordColumns(record);
   await db
     .insert(identities)
-    .values({ employeeId: record.employeeId, state: 'pending', workflowId, ...columns })
+    .values({ employeeId: record.employeeId, type: isGuestId(record.employeeId) ? 'guest' : 'worker', state: 'pending', workflowId, ...columns })
     .onConflictDoUpdate({ target: identities.employeeId, set: { ...columns, workflowId, updatedAt: sql`now()` } });
 }
 
@@ -154,6 +155,7 @@ export async function findCaseVariants(db: DbOrTx, employeeIds: string[]): Promi
 
 export interface IdentityFilter {
   state?: LifecycleState;
+  type?: 'worker' | 'guest';
   department?: string;
   text?: string;
   after?: string;
@@ -164,6 +166,7 @@ export interface IdentityFilter {
 export async function listIdentities(db: DbOrTx, filter: IdentityFilter): Promise<IdentityRow[]> {
   const conditions: (SQL | undefined)[] = [
     filter.state ? eq(identities.state, filter.state) : undefined,
+    filter.type ? eq(identities.type, filter.type) : undefined,
     filter.department ? eq(identities.department, filter.department) : undefined,
     filter.after ? gt(identities.employeeId, filter.after) : undefined,
   ];

@@ -7,6 +7,8 @@ export const identities = pgTable(
   'identities',
   {
     employeeId: text().primaryKey(),
+    /** `worker` from HR, `guest` from an approved guest request (id `g-` + 16 hex digits). */
+    type: text().$type<'worker' | 'guest'>().notNull().default('worker'),
     state: text().notNull(),
     username: text(),
     workEmail: text(),
@@ -39,6 +41,9 @@ export const identities = pgTable(
     index().on(t.state),
     index().on(t.department),
     index().on(t.managerEmployeeId),
+    index().on(t.type),
+    // Guests and HR's workers can never share an id: the shape of the id says which one it is.
+    check('identities_type_check', sql`(${t.type} = 'guest') = (${t.employeeId} ~ '^g-[0-9a-f]{16}$') and ${t.type} in ('worker', 'guest')`),
     check(
       'identities_state_check',
       sql`${t.state} in ('pending', 'prehire', 'active', 'terminated', 'deleted', 'cancelled')`,

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, scopes, type Scope } from '../../api/api-keys';
+import { guestTicketHash, insertTicket } from '../../db/queries/guests';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/environment';
 
 // The authorization matrix, generated from the app's own route table: every route is asked
 // with no key, a bad key and a key of each scope, and the answer is compared with the table
 // below of what each scope may do. A route added without a decision here fails the suite.
 
-/** `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody). */
-type Access = Scope | 'public' | 'signature' | 'person';
+/** `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody). `guest`: a guest ticket, never an API key. */
+type Access = Scope | 'public' | 'signature' | 'person' | 'guest';
 
 /** Who may call each route (Hono's path syntax, as the router lists it). */
 const decided: Record<string, Access> = {
@@ -97,6 +98,17 @@ const decided: Record<string, Access> = {
   'GET /v1/me/reviews/:campaignId/items/:itemId': 'person',
   'POST /v1/me/reviews/:campaignId/items/:itemId/decision': 'person',
   'POST /v1/me/reviews/:campaignId/bulk': 'person',
+  'POST /v1/guest-sign-in': 'public',
+  'POST /v1/guest-sign-in/verify': 'public',
+  'GET /v1/guest/me': 'guest',
+  'GET /v1/guest/access-packages': 'guest',
+  'GET /v1/guest/access-requests': 'guest',
+  'POST /v1/guest/access-requests': 'guest',
+  'GET /v1/connected-organisations': 'admin',
+  'POST /v1/connected-organisations': 'admin',
+  'GET /v1/connected-organisations/:id': 'admin',
+  'PUT /v1/connected-organisations/:id': 'admin',
+  'DELETE /v1/connected-organisations/:id': 'admin',
 };
 
 /** Values for path parameters: well formed, naming nothing that exists, so no request changes anything. */
@@ -104,8 +116,12 @@ const samples: Record<string, string> = { employeeId: 'E-AUTHZ-NOBODY', id: 'aut
 
 let env: TestEnvironment;
 const keys = new Map<Scope, string>();
+/** A live guest ticket (of an address no organisation has, so it may see and ask for nothing). */
+let ticket: string;
 beforeAll(async () => {
   env = await startTestEnvironment({ worker: false });
+  ticket = `gt_${'t'.repeat(43)}`;
+  await insertTicket(env.db, { tokenHash: guestTicketHash(ticket), email: 'authz@nowhere.test', expiresAt: new Date(Date.now() + 3_600_000) });
   // The self-service key acts as a person (who is not known, so nothing is changed).
   for (const scope of scopes) keys.set(scope, (await createApiKey(env.db, { name: `only-${scope}`, scopes: [scope], employeeId: scope === 'self-service' ? 'E-AUTHZ-ME' : undefined })).key);
 });
@@ -140,13 +156,16 @@ describe('authorization matrix', () => {
     const bad = `Bearer tnr_000000000000_${'x'.repeat(43)}`;
     for (const route of routeTable()) {
       const access = decided[route]!;
+      const open = access === 'public' || access === 'signature';
       const credentials: [string, string | undefined, 'allowed' | 'unauthenticated' | 'forbidden'][] = [
-        ['no key', undefined, access === 'public' || access === 'signature' ? 'allowed' : 'unauthenticated'],
-        ['bad key', bad, access === 'public' || access === 'signature' ? 'allowed' : 'unauthenticated'],
-        ...[...keys].map(([scope, key]): [string, string, 'allowed' | 'forbidden'] => [
+        ['no key', undefined, open ? 'allowed' : 'unauthenticated'],
+        ['bad key', bad, open ? 'allowed' : 'unauthenticated'],
+        // A guest ticket opens the guest routes and nothing else; an API key never opens them.
+        ['guest ticket', `Bearer ${ticket}`, open || access === 'guest' ? 'allowed' : 'unauthenticated'],
+        ...[...keys].map(([scope, key]): [string, string, 'allowed' | 'unauthenticated' | 'forbidden'] => [
           scope,
           `Bearer ${key}`,
-          access === 'public' || access === 'signature' || scope === access || (scope === 'admin' && access !== 'person') || (access === 'person' && scope === 'self-service') ? 'allowed' : 'forbidden',
+          access === 'guest' ? 'unauthenticated' : open || scope === access || (scope === 'admin' && access !== 'person') || (access === 'person' && scope === 'self-service') ? 'allowed' : 'forbidden',
         ]),
       ];
       for (const [who, authorization, expected] of credentials) {

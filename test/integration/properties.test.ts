@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createApiKey } from '../../api/api-keys';
 import { saveCatalog, savePackage } from '../../db/queries/access';
+import { guestTicketHash, insertTicket, listOrganisations } from '../../db/queries/guests';
+import { connectedOrganisationSchema } from '../../domain/connected-organisations';
 import { listRuns } from '../../db/queries/lifecycle-runs';
 import { validatePackage } from '../../domain/access-packages';
 import { reviewSchema } from '../../domain/access-reviews';
@@ -48,6 +50,8 @@ const known = { employeeId: [] as string[], id: [] as string[], campaignId: [] a
 let waiting: { runId: string; taskId: string };
 /** A self-service key acting as PROP-A, for the routes of a person. */
 let selfKey: string;
+/** A guest ticket of guest@prop.test, for the guest routes. */
+let guestTicket: string;
 
 beforeAll(async () => {
   env = await startTestEnvironment({
@@ -79,6 +83,13 @@ beforeAll(async () => {
   if (!accessPackage.ok) throw new Error(JSON.stringify(accessPackage.errors));
   await savePackage(env.db, accessPackage.accessPackage, { source: 'test', actor: 'test' });
   selfKey = (await createApiKey(env.db, { name: 'prop-self', scopes: ['self-service'], employeeId: 'PROP-A' })).key;
+  // A connected organisation, a package open to it and a guest ticket of one of its people, so guest routes reach real checks.
+  expect((await env.request('POST', '/v1/connected-organisations', validOrganisation)).status).toBe(201);
+  const guestPackage = validatePackage({ id: 'prop-guest-pack', catalog: 'prop', name: 'Prop guest pack', resources: [{ target: 'ldap', group: `cn=prop,ou=groups,${env.ldapBase}` }], policies: [{ id: 'guests', type: 'request', requestors: { type: 'nobody' }, guests: { type: 'organisations', organisations: ['prop-org'] }, stages: [{ approvers: [{ type: 'sponsors' }] }] }] }, { groupTargets: ['ldap'], extensions: [] });
+  if (!guestPackage.ok) throw new Error(JSON.stringify(guestPackage.errors));
+  await savePackage(env.db, guestPackage.accessPackage, { source: 'test', actor: 'test' });
+  guestTicket = `gt_${'p'.repeat(43)}`;
+  await insertTicket(env.db, { tokenHash: guestTicketHash(guestTicket), email: 'guest@prop.test', expiresAt: new Date(Date.now() + 86_400_000) });
   // A review of the package with one campaign, PROP-A's item in it, so review routes reach real rows and workflows.
   expect((await env.request('POST', '/v1/access-assignments', { employeeId: 'PROP-B', packageId: 'prop-pack', reason: 'property suite' })).status).toBe(201);
   await env.put('PROP-B', { ...workerRecord(), managerEmployeeId: 'PROP-A' });
@@ -99,6 +110,7 @@ async function refreshKnown() {
   known.id = (await listDefinitions(env.db)).map((d) => d.id);
   known.runId = [...new Set([waiting.runId, ...(await listRuns(env.db, { limit: 20 })).map((r) => r.id)])];
   known.id.push(...(await listReviews(env.db)).map((r) => r.id));
+  known.id.push(...(await listOrganisations(env.db)).map((o) => o.id));
   const campaigns = await listCampaigns(env.db, 'prop-review');
   known.campaignId = campaigns.map((c) => c.id);
   known.itemId = campaigns.length > 0 ? (await campaignItems(env.db, campaigns[0]!.id, { limit: 5 })).map((i) => String(i.id)) : [];
@@ -127,6 +139,8 @@ const validRecord = { ...workerRecord(), asOf } as Record<string, unknown>;
 const validDefinition = { id: 'prop-generated', name: 'Generated', category: 'joiner', enabled: false, trigger: { type: 'on-demand' }, tasks: [{ type: 'enable-account' }] };
 /** Disabled and far off, so generated variations seldom start campaigns. */
 const validReview = { id: 'prop-review', name: 'Prop review', enabled: false, scope: { type: 'packages', packages: ['prop-pack'] }, stages: [{ reviewers: [{ type: 'manager' }] }], recurrence: { frequency: 'annually', start: '2030-01-15T09:00:00Z', duration: 'PT1H' } };
+const validOrganisation = { id: 'prop-org', name: 'Prop Org', domains: ['prop.test'], sponsors: ['PROP-A'] };
+const guestEmails = fc.constantFrom('guest@prop.test', 'other@prop.test', 'nobody@elsewhere.test', 'GUEST@PROP.TEST');
 const recordIds = fc.constantFrom('PROP-A', 'PROP-B', 'PROP-C', 'PROP-NEW-1', 'PROP-NEW-2');
 
 /** The body of a route: a valid example mutated, one derived from its schema, or something else altogether. */
@@ -150,6 +164,15 @@ function bodyFor(key: string, schema: z.ZodType | undefined): fc.Arbitrary<unkno
       return fc.oneof(mutated({ decision: 'approve', justification: 'still needed' }, schema!), fromSchema(schema!));
     case 'POST /v1/me/access-requests':
       return fc.oneof(mutated({ packageId: 'prop-pack', justification: 'needed' }, schema!), fromSchema(schema!));
+    case 'POST /v1/connected-organisations':
+    case 'PUT /v1/connected-organisations/{id}':
+      return fc.oneof(mutated(validOrganisation, connectedOrganisationSchema), fromSchema(connectedOrganisationSchema));
+    case 'POST /v1/guest-sign-in':
+      return fc.oneof(guestEmails.map((email) => ({ email })), fromSchema(schema!));
+    case 'POST /v1/guest-sign-in/verify':
+      return fc.oneof(fc.record({ email: guestEmails, code: fc.oneof(fc.stringMatching(/^[0-9]{8}$/), fc.string()) }), fromSchema(schema!));
+    case 'POST /v1/guest/access-requests':
+      return fc.oneof(mutated({ packageId: 'prop-guest-pack', justification: 'our project', givenName: 'Gita', familyName: 'Guest' }, schema!), fromSchema(schema!));
     case 'POST /v1/lifecycle-runs/{runId}/tasks/{taskId}/resume':
       return fc.oneof(fc.record({ outcome: fc.constantFrom('completed', 'failed', 'maybe'), message: fc.oneof(fc.string(), hostileValue) }, { requiredKeys: ['outcome'] }), hostileValue);
     default:
@@ -191,7 +214,8 @@ function requestFor(route: RouteConfig): fc.Arbitrary<GeneratedRequest> {
     let path = route.path;
     values.forEach((value, i) => (path = path.replace(`{${names[i]}}`, value)));
     const asPerson = route.path.startsWith('/v1/me') || route.path.endsWith('/decision');
-    const headers: Record<string, string> = callback || route.path.includes('/hooks/') ? {} : { authorization: `Bearer ${asPerson ? selfKey : env.key}` };
+    const asGuest = route.path.startsWith('/v1/guest/');
+    const headers: Record<string, string> = callback || route.path.includes('/hooks/') || route.path.startsWith('/v1/guest-sign-in') ? {} : { authorization: `Bearer ${asGuest ? guestTicket : asPerson ? selfKey : env.key}` };
     if (payload) headers['content-type'] = payload.type;
     return { method: route.method.toUpperCase(), path, query: q as Record<string, string>, headers, body: payload?.text, address, signed: callback && sign };
   });
@@ -224,7 +248,7 @@ function namesFieldOrResource(status: number, text: string, retryAfter: string |
   if (!error?.code || !error.message) return 'no error code and message';
   if (status === 400 || status === 422 || status === 415) return error.details?.length && error.details.every((d) => typeof d.path === 'string' && d.path.length > 0) ? undefined : 'no field paths';
   if (status === 429 || status === 503) return retryAfter && /\d/.test(error.message) ? undefined : 'no Retry-After';
-  const resource = /\b(worker|identity|lifecycle|run|task|workflow|target|route|API key|body|scope|Authorization|signed|definition|request|package|assignment|catalog|approval|link|person|review|campaign|item)\b/i;
+  const resource = /\b(worker|identity|lifecycle|run|task|workflow|target|route|API key|body|scope|Authorization|signed|definition|request|package|assignment|catalog|approval|link|person|review|campaign|item|guest|code|ticket|organisation|domain)\b/i;
   return resource.test(error.message) ? undefined : `the message names nothing: ${error.message}`;
 }
 
@@ -281,7 +305,7 @@ const readRoutes = () => routesOf((r) => r.method === 'get');
 describe('generated requests against the real app', () => {
   it('covers the routes of the app: every write endpoint and every read route', () => {
     if (onlyRoutes) return;
-    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk']));
+    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk', 'POST /v1/guest-sign-in', 'POST /v1/guest-sign-in/verify', 'POST /v1/guest/access-requests', 'POST /v1/connected-organisations', 'PUT /v1/connected-organisations/{id}']));
     expect(readRoutes().map((r) => r.path)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/identities', '/openapi.json', '/docs', '/docs/assets/{file}']));
   });
 

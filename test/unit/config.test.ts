@@ -152,6 +152,12 @@ describe('loadConfig: environment', () => {
     expect(() => loadConfig({ TENURE_ACCESS_ROLLOUT_PER_SECOND: '0' })).toThrow(/access\.rolloutPerSecond \(TENURE_ACCESS_ROLLOUT_PER_SECOND\)/);
   });
 
+  it('keeps a blocked guest for 30 days and mails codes that work for 10 minutes unless told otherwise', () => {
+    expect(loadConfig({}).guestPolicy).toMatchObject({ deleteAfterMs: 30 * 86_400_000, codeLifetimeMs: 600_000, codeAttempts: 5, ticketLifetimeMs: 3_600_000 });
+    expect(loadConfig({ TENURE_GUESTS_DELETE_AFTER: 'PT0S' }).guestPolicy.deleteAfterMs).toBe(0);
+    expect(() => loadConfig({ TENURE_GUESTS_DELETE_AFTER: 'soon' })).toThrow(/guests\.deleteAfter \(TENURE_GUESTS_DELETE_AFTER\)/);
+  });
+
   it('puts every documented variable at its setting', () => {
     const samples: Record<keyof typeof environmentOverrides, [string, unknown]> = {
       TENURE_MODE: ['development', 'development'],
@@ -203,6 +209,14 @@ describe('loadConfig: environment', () => {
       TENURE_PASS_FAILURE_LIMIT: ['3', 3],
       TENURE_PASS_FAILURE_WINDOW: ['PT1H', 'PT1H'],
       TENURE_LOG_LEVEL: ['warn', 'warn'],
+      TENURE_GUEST_ORGANISATIONS_FILE: ['/etc/tenure/organisations.yaml', '/etc/tenure/organisations.yaml'],
+      TENURE_GUESTS_DELETE_AFTER: ['PT0S', 'PT0S'],
+      TENURE_GUEST_CODE_LIFETIME: ['PT5M', 'PT5M'],
+      TENURE_GUEST_CODE_ATTEMPTS: ['3', 3],
+      TENURE_GUEST_TICKET_LIFETIME: ['PT30M', 'PT30M'],
+      TENURE_GUEST_CODES_PER_ADDRESS: ['4', 4],
+      TENURE_GUEST_CODES_PER_CLIENT: ['40', 40],
+      TENURE_GUEST_CODE_WINDOW: ['PT30M', 'PT30M'],
     };
     const env = Object.fromEntries(Object.entries(samples).map(([variable, [value]]) => [variable, value]));
     const config = loadConfig(env);

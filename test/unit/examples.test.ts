@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { readCatalogFiles } from '../../api/access-catalog-files';
 import { checkReviewFiles } from '../../api/access-review-files';
 import { checkCatalogFiles } from '../../domain/access-admin';
+import { checkOrganisationFile } from '../../domain/connected-organisations';
 import { lifecycleValidationContext, loadConfig } from '../../domain/config';
 import { validateDefinition } from '../../domain/lifecycle-workflows';
 
@@ -53,6 +54,19 @@ describe('examples/access-catalogs', () => {
     const requested = packages.find((p) => p.id === 'production-access')?.policies.find((p) => p.type === 'request');
     expect(requested).toMatchObject({ lifetime: { duration: 'P90D' }, stages: [{ approvers: [{ type: 'manager' }] }, { approvers: [{ type: 'people' }] }] });
     for (const r of packages.flatMap((p) => p.resources)) expect(r.group).toMatch(/^cn=[a-z-]+,ou=groups,dc=tenure,dc=test$/);
+  });
+});
+
+describe('examples/connected-organisations.yaml', () => {
+  it('is a valid file of connected organisations, one of them proposed', () => {
+    const result = checkOrganisationFile(readFileSync(join(examples, 'connected-organisations.yaml'), 'utf8'));
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    const organisations = result.ok ? result.organisations : [];
+    expect(organisations.map((o) => [o.id, o.state])).toEqual([
+      ['contoso', 'configured'],
+      ['fabrikam', 'configured'],
+      ['proposed-northwind-example', 'proposed'],
+    ]);
   });
 });
 
