@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findCatalog, findPackage, listPackages, listPackageVersions, setPackageEnabled } from '../../db/queries/access';
 import { listRollouts, type RolloutRow } from '../../db/queries/access-rollouts';
+import { listOrganisations } from '../../db/queries/guests';
 import { packageReferenceProblems, rolloutCause } from '../../domain/access-admin';
 import { packageIdSchema, catalogIdSchema, validatePackage, type AccessPackage, type AccessPackageVersion } from '../../domain/access-packages';
 import { lifecycleValidationContext } from '../../domain/config';
@@ -219,6 +220,16 @@ export function accessPackageRoutes(deps: AppDeps) {
   const rolloutDeps: RolloutDeps = { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, perSecond: deps.config.access.rolloutPerSecond, log: deps.log };
   const impactDeps = { db: deps.db, targets: deps.config.targets, now: deps.now };
 
+  /** A policy that admits guests of organisations nobody connected would silently admit no one. */
+  async function unknownOrganisations(accessPackage: AccessPackage) {
+    const known = new Set((await listOrganisations(deps.db)).map((o) => o.id));
+    return accessPackage.policies.flatMap((policy, i) =>
+      policy.type === 'request' && policy.guests.type === 'organisations'
+        ? policy.guests.organisations.flatMap((id, j) => (known.has(id) ? [] : [{ path: `policies.${i}.guests.organisations.${j}`, message: `no connected organisation "${id}"; create it with POST /v1/connected-organisations` }]))
+        : [],
+    );
+  }
+
   /** Everything a package must be before it is saved or dry-run: valid, in an existing catalog, naming existing packages. */
   async function checked(input: unknown, pathId?: string): Promise<AccessPackage> {
     const result = validatePackage(input, context);
@@ -229,6 +240,7 @@ export function accessPackageRoutes(deps: AppDeps) {
     if (!(await findCatalog(deps.db, accessPackage.catalog))) problems.push({ path: 'catalog', message: `no catalog "${accessPackage.catalog}"; create it with POST /v1/catalogs` });
     const known = new Set((await listPackages(deps.db)).map((p) => p.id));
     problems.push(...packageReferenceProblems(accessPackage, known));
+    problems.push(...(await unknownOrganisations(accessPackage)));
     if (problems.length > 0) throw validationFailed(problems);
     return accessPackage;
   }

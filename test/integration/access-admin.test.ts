@@ -123,6 +123,8 @@ describe('access packages', () => {
       { path: 'catalog', message: 'no catalog "nowhere"; create it with POST /v1/catalogs' },
       { path: 'incompatibleWith.1', message: 'no access package "no-such-package"' },
     ]);
+    const guests = await env.request('POST', '/v1/access-packages', { ...tools, id: 'for-partners', policies: [{ id: 'ask', type: 'request', guests: { type: 'organisations', organisations: ['nobody-connected'] }, stages: [{ approvers: [{ type: 'sponsors' }] }] }] });
+    expect(guests.body.error.details).toEqual([{ path: 'policies.0.guests.organisations.0', message: 'no connected organisation "nobody-connected"; create it with POST /v1/connected-organisations' }]);
     expect((await env.request('PUT', '/v1/access-packages/ci-tools', { ...tools, id: 'other' })).body.error.details).toEqual([{ path: 'id', message: 'must be ci-tools, the id in the path' }]);
     expect((await env.request('PUT', '/v1/access-packages/nothing', { ...tools, id: 'nothing' })).status).toBe(404);
     expect((await env.request('POST', '/v1/access-packages', 'not json')).status).toBe(400);
@@ -299,7 +301,8 @@ describe('catalog files', () => {
   it('loads the example catalogs, rolls out their automatic packages, and a second load changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tenure-catalogs-'));
     cpSync(examples, dir, { recursive: true });
-    expect(await loadAccessCatalogFiles(rolloutDeps(), dir, context)).toEqual({ catalogs: 2, packages: 4, rollouts: 3 });
+    // finance and engineering (4 packages), partners (2, for guests and not automatic).
+    expect(await loadAccessCatalogFiles(rolloutDeps(), dir, context)).toEqual({ catalogs: 3, packages: 6, rollouts: 3 });
     expect((await listCatalogs(env.db)).find((c) => c.id === 'finance')).toMatchObject({ source: 'file:finance.yaml', owners: ['E1000'] });
     expect(await findPackage(env.db, 'payments')).toMatchObject({ catalog: 'finance', version: 1, incompatibleWith: ['payment-approvals'] });
     expect(await loadAccessCatalogFiles(rolloutDeps(), dir, context)).toEqual({ catalogs: 0, packages: 0, rollouts: 0 });
