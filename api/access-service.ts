@@ -8,6 +8,7 @@ import { assignmentEnd, type AccessPackageVersion, type RequestPolicy } from '..
 import { conflictFor, heldPackages, matches } from '../domain/access-planner';
 import { mayRequest, type AccessDecision, type AccessRequestState } from '../domain/access-requests';
 import { accessRequestWorkflowId, cancelAccessRequestUpdate, decideAccessRequestUpdate } from '../workflows/messages';
+import { presentRequestable } from './access-schemas';
 import type { AppDeps } from './app';
 import { ApiError } from './errors';
 
@@ -27,6 +28,17 @@ export async function conflictOf(deps: AppDeps, identity: IdentityRow, accessPac
 export function requestPoliciesFor(accessPackage: AccessPackageVersion, requester: IdentityRow | undefined): RequestPolicy[] {
   const attributes = requester ? identityFacts(requester, false).attributes : undefined;
   return accessPackage.policies.filter((p): p is RequestPolicy => p.type === 'request' && (attributes === undefined || mayRequest(p, (rule) => matches(rule, attributes))));
+}
+
+/** The enabled packages this person may request, each with its request policies and any separation-of-duties conflict. */
+export async function requestablePackages(deps: AppDeps, identity: IdentityRow): Promise<ReturnType<typeof presentRequestable>[]> {
+  const items = [];
+  for (const accessPackage of await listPackages(deps.db)) {
+    const policies = requestPoliciesFor(accessPackage, identity);
+    if (!accessPackage.enabled || policies.length === 0) continue;
+    items.push(presentRequestable(accessPackage, policies, await conflictOf(deps, identity, accessPackage)));
+  }
+  return items;
 }
 
 export interface NewRequest {

@@ -10,3 +10,4 @@ export * from './targets';
 export * from './access';
 export * from './access-rollouts';
 export * from './access-reviews';
+export * from './portal-sessions';
