@@ -22,14 +22,15 @@ export interface RunningOidcProvider {
 export async function startOidcProvider(options: { port: number; host?: string; client: { id: string; secret: string; redirectUri: string }; people: DemoPerson[] }): Promise<RunningOidcProvider> {
   const host = options.host ?? '127.0.0.1';
   const issuer = `http://${host}:${options.port}`;
-  const byLogin = new Map(options.people.map((p) => [p.login, p]));
+
   const configuration: Configuration = {
     clients: [{ client_id: options.client.id, client_secret: options.client.secret, redirect_uris: [options.client.redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'employee_id', 'groups'] },
     cookies: { keys: ['tenure-dev-oidc-cookies-only'] },
     pkce: { required: () => true },
     async findAccount(_ctx, id) {
-      const person = byLogin.get(id);
+      // Looked up at each sign-in, so a caller may add people after the start.
+      const person = options.people.find((p) => p.login === id);
       return {
         accountId: id,
         async claims() {
