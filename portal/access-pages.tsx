@@ -43,7 +43,7 @@ function endOfDay(form: Record<string, string>, timeZone: string): string | unde
   const value = form.until?.trim();
   if (!value) return undefined;
   const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: timeZone }) : undefined;
-  if (!date?.isValid) throw new ApiError(400, 'validation_failed', 'The end date is not a date.', [{ path: 'until', message: 'expected a date like 2027-03-31' }]);
+  if (!date?.isValid || date.year < 2000) throw new ApiError(400, 'validation_failed', 'The end date is not a date.', [{ path: 'until', message: 'expected a date like 2027-03-31' }]);
   return date.endOf('day').toUTC().toISO()!;
 }
 

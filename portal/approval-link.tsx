@@ -5,7 +5,8 @@ import type { AppDeps } from '../api/app';
 import { decideAccessRequest } from '../api/access-service';
 import { ApiError } from '../api/errors';
 import { ApprovalDetails, approvalFacts, DecisionForm, decisionOf } from './approval-view';
-import { readForm, textField } from './context';
+import { readForm, textField, type PortalEnv } from './context';
+import { formLimit, pageErrors } from './pages';
 import { Layout, render } from './render';
 
 // The page an approval mail's single-use link opens: the same approval view as the portal's,
@@ -38,7 +39,8 @@ const message = (title: string, text: string) => (
 );
 
 export function approvalLinkPages(deps: AppDeps) {
-  const app = new Hono();
+  const app = new Hono<PortalEnv>();
+  app.onError(pageErrors(deps));
 
   app.get('/approvals/:token', async (c) => {
     const state = await stateOf(deps, c.req.param('token'), deps.now());
@@ -54,7 +56,7 @@ export function approvalLinkPages(deps: AppDeps) {
     );
   });
 
-  app.post('/approvals/:token', async (c) => {
+  app.post('/approvals/:token', formLimit, async (c) => {
     const token = c.req.param('token');
     const form = await readForm(c).catch(() => ({}) as Record<string, string>);
     const decision = decisionOf(form);

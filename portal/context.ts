@@ -22,7 +22,7 @@ export interface PortalCaller extends Caller {
   idHash: string;
 }
 
-export type PortalEnv = { Variables: { session: PortalCaller | undefined; form: Record<string, string> } };
+export type PortalEnv = { Variables: { session: PortalCaller | undefined; form: Record<string, string>; publicOrigin: string } };
 
 type Deps = Pick<AppDeps, 'db' | 'now' | 'config'>;
 
@@ -68,6 +68,8 @@ export function loadSession(deps: Deps) {
       }
     }
     c.set('session', session);
+    // Behind a proxy the browser's origin is the public URL's, not the one this process sees.
+    c.set('publicOrigin', new URL(deps.config.api.publicUrl).origin);
     await next();
   });
 }
@@ -91,7 +93,7 @@ export function requirePortalScope(scope: Scope) {
 
 export const signedIn = (c: Context<PortalEnv>): PortalCaller => c.get('session')!;
 
-const maxFormBytes = 16 * 1024;
+export const maxFormBytes = 16 * 1024;
 
 /**
  * Every form post: a form body of at most 16 KiB, from this origin (when the browser says where
@@ -99,7 +101,7 @@ const maxFormBytes = 16 * 1024;
  */
 export const checkForm = createMiddleware<PortalEnv>(async (c, next) => {
   const origin = c.req.header('origin');
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'cross_origin', 'This form was sent from another site, so it was refused.');
+  if (origin !== undefined && origin !== c.get('publicOrigin') && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'cross_origin', 'This form was sent from another site, so it was refused.');
   c.set('form', await readForm(c));
   if (!csrfMatches(signedIn(c).csrf, c.get('form').csrf)) throw new ApiError(403, 'csrf', 'This form has expired or did not come from this site. Open the page again and repeat what you did.', [{ path: 'csrf', message: 'missing or wrong' }]);
   await next();

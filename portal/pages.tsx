@@ -1,10 +1,11 @@
-import { Hono } from 'hono';
+import { Hono, type ErrorHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from '../api/app';
 import { ApiError } from '../api/errors';
 import { unreachableDependency } from '../api/unavailable';
 import { accessPages } from './access-pages';
-import { loadSession, requireSignIn, type PortalEnv } from './context';
+import { loadSession, maxFormBytes, requireSignIn, type PortalEnv } from './context';
 import { peoplePages } from './people-pages';
 import { errorPage } from './render';
 import { signInPages } from './sign-in';
@@ -12,10 +13,17 @@ import { signInPages } from './sign-in';
 // The people's portal, mounted by the API: sign-in, then Request access, My access, Approvals and
 // (for operators) People. Every failure is a page that says what happened, never a stack trace.
 
-export function portalPages(deps: AppDeps) {
-  const app = new Hono<PortalEnv>();
+/** A form body is read only up to its limit, however long the client keeps sending. */
+export const formLimit = bodyLimit({
+  maxSize: maxFormBytes,
+  onError: () => {
+    throw new ApiError(413, 'payload_too_large', `A form is at most ${maxFormBytes} bytes.`, [{ path: '(body)', message: 'too large' }]);
+  },
+});
 
-  app.onError((error, c) => {
+/** Every failure of a page is a page: what happened and what to do, never internals. */
+export function pageErrors(deps: AppDeps): ErrorHandler<PortalEnv> {
+  return (error, c) => {
     const session = c.get('session');
     if (error instanceof ApiError) {
       const status = error.status === 401 ? 401 : error.status === 422 || error.status === 415 ? 400 : error.status === 504 ? 503 : error.status;
@@ -32,19 +40,21 @@ export function portalPages(deps: AppDeps) {
     }
     deps.log.error({ ...where, err: error }, 'portal request failed');
     return errorPage(c, 500, 'Something went wrong', 'The error is logged. Try again, or tell your IT team what you were doing.', { session });
-  });
+  };
+}
 
-  // Personal pages: never kept by a browser's or a proxy's cache.
-  app.use('/portal', async (c, next) => {
-    await next();
-    c.header('Cache-Control', 'no-store');
-  });
+export function portalPages(deps: AppDeps) {
+  const app = new Hono<PortalEnv>();
+
+  app.onError(pageErrors(deps));
+
+  // Personal pages: never kept by a browser's or a proxy's cache. ('/portal/*' matches '/portal' too.)
   app.use('/portal/*', async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');
   });
-  app.use('/portal', loadSession(deps));
   app.use('/portal/*', loadSession(deps));
+  app.use('/portal/*', formLimit);
   signInPages(app, deps);
 
   app.use('/portal/*', requireSignIn);

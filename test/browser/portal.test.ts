@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCatalog, savePackage } from '../../db/queries/access';
 import { validatePackage } from '../../domain/access-packages';
+import { ensureDebianPackages } from '../../scripts/debian';
 import { startOidcProvider, type DemoPerson, type RunningOidcProvider } from '../../scripts/oidc-provider';
 import { freePort } from '../../scripts/ports';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
@@ -79,6 +80,7 @@ beforeAll(async () => {
   // The requester already holds Payments — create, so Payments — approve is a conflict.
   expect((await env.request('POST', '/v1/access-assignments', { employeeId: ids.requester, packageId: 'payments', reason: 'accounts payable' })).status).toBe(201);
 
+  ensureDebianPackages(['chromium'], '/usr/bin/chromium');
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
