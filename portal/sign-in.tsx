@@ -4,6 +4,7 @@ import type { AppDeps } from '../api/app';
 import { ApiError } from '../api/errors';
 import { appendAuditEvents } from '../db/queries/audit';
 import { findIdentitiesByWorkEmail, findIdentity, type IdentityRow } from '../db/queries/identities';
+import { deleteExpiredPortalSessions } from '../db/queries/portal-sessions';
 import { isLeaving } from '../domain/access-impact';
 import { isPlainText } from '../domain/text';
 import { employeeIdSchema } from '../domain/worker-record';
@@ -77,6 +78,8 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
     if (isLeaving(identity.state)) return errorPage(c, 403, 'Your access has ended', `Tenure knows you as ${identity.state}, so the portal is closed to you.`);
     const role = roleOf({ employeeId: identity.employeeId, groups: groupsFrom(claims[settings.groupsClaim]) }, settings);
     const subject = typeof claims.sub === 'string' ? claims.sub.slice(0, 255) : undefined;
+    // Sessions past their end go whenever someone signs in: the table never grows without bound.
+    await deleteExpiredPortalSessions(deps.db, deps.now());
     await openSession(deps, c, { kind: 'employee', identityId: identity.employeeId, subject, scopes: scopesOf(role) });
     await appendAuditEvents(deps.db, [{ employeeId: identity.employeeId, kind: 'portal.signed-in', actor: identity.employeeId, system: 'portal', summary: `${identity.displayName} signed in to the portal as ${role}`, details: { role, subject: subject ?? null } }]);
     return c.redirect(pending.returnTo, 303);
