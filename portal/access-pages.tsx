@@ -10,7 +10,7 @@ import { findRequest } from '../db/queries/access';
 import { accessChangedSignal, identityWorkflowId } from '../workflows/messages';
 import { ApprovalDetails, approvalFacts, DecisionForm, decisionOf } from './approval-view';
 import { checkForm, requirePortalScope, signedIn, textField, type PortalEnv } from './context';
-import { day, Layout, nameOf, render, when } from './render';
+import { day, Layout, nameOf, render, spoken, when } from './render';
 
 // Request access, My access and Approvals: the pages of every signed-in employee, calling the
 // same services as the API's /v1/me routes.
@@ -47,6 +47,8 @@ function endOfDay(form: Record<string, string>, timeZone: string): string | unde
   return date.endOf('day').toUTC().toISO()!;
 }
 
+const lasts = (lifetime: string) => (lifetime === 'no end' ? 'until removed' : lifetime.startsWith('until ') ? lifetime : `${spoken(lifetime)} at most`);
+
 function PackageSummary({ item }: { item: Requestable }) {
   return (
     <dl>
@@ -63,9 +65,22 @@ function PackageSummary({ item }: { item: Requestable }) {
       {item.policies.map((p) => (
         <>
           <dt>Approval</dt>
-          <dd>{p.stages.length === 0 ? 'none: granted at once' : p.stages.map((s, i) => `${i + 1}. ${s.name ? `${s.name}: ` : ''}${s.approvers.join(', ')} (within ${s.deadline})`).join(' · ')}</dd>
+          <dd>
+            {p.stages.length === 0 ? (
+              'none: granted at once'
+            ) : (
+              <ol class="stages">
+                {p.stages.map((s) => (
+                  <li>
+                    {s.name ? `${s.name}: ` : ''}
+                    {s.approvers.join(', ')} <span class="muted">(within {spoken(s.deadline)})</span>
+                  </li>
+                ))}
+              </ol>
+            )}
+          </dd>
           <dt>Lasts</dt>
-          <dd>{p.lifetime === 'no end' ? 'until removed' : p.lifetime.startsWith('until ') ? p.lifetime : `${p.lifetime} at most`}</dd>
+          <dd>{lasts(p.lifetime)}</dd>
         </>
       ))}
     </dl>
@@ -156,7 +171,7 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
             <label for="until">Until (optional)</label>
             <input id="until" name="until" type="date" min={day(now, identity.timeZone)} value={form.until ?? ''} aria-describedby="until-help" />
             <p id="until-help" class="muted">
-              Leave empty for as long as the policy allows ({policy.lifetime === 'no end' ? 'no end' : policy.lifetime}).
+              Leave empty for as long as the policy allows ({lasts(policy.lifetime)}).
             </p>
             <div class="actions">
               <button type="submit">Send request</button>

@@ -122,3 +122,12 @@ export function day(date: Date, timeZone = 'UTC'): string {
 
 /** A lookup of display names by employee id, falling back to the id. */
 export const nameOf = (people: Map<string, { displayName: string }>) => (employeeId: string) => people.get(employeeId)?.displayName ?? employeeId;
+
+/** An ISO 8601 duration as people say it ("P90D" → "90 days"); anything else as given. */
+export function spoken(duration: string): string {
+  const match = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
+  if (!match) return duration;
+  const units = ['week', 'day', 'hour', 'minute', 'second'];
+  const parts = match.slice(1).flatMap((n, i) => (n && Number(n) > 0 ? [`${Number(n)} ${units[i]}${Number(n) === 1 ? '' : 's'}`] : []));
+  return parts.length ? parts.join(' ') : duration;
+}

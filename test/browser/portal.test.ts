@@ -60,7 +60,7 @@ beforeAll(async () => {
     people.push({ login: name, name: identity.displayName, email: identity.workEmail, employeeId: ids[name]!, groups });
   };
   await hire('manager', { jobTitle: 'Engineering Manager' });
-  await hire('security', { department: 'Security', jobTitle: 'Security Officer' }, ['tenure-operators']);
+  await hire('security', { department: 'Security', jobTitle: 'Security Officer', managerEmployeeId: ids.manager }, ['tenure-operators']);
   await hire('requester', { managerEmployeeId: ids.manager });
   for (const p of [
     {
@@ -121,10 +121,11 @@ async function signIn(context: BrowserContext, login: string, path = '/portal'):
   await page.waitForURL((url) => url.href.startsWith(provider.issuer));
   await page.fill('input[name="login"]', login);
   await page.fill('input[name="password"]', 'any password');
-  await page.click('button[type="submit"]');
+  const loginUrl = page.url();
+  await Promise.all([page.waitForURL((url) => url.href !== loginUrl), page.click('button[type="submit"]')]);
   // Consent, when the provider asks for it.
-  if (page.url().startsWith(provider.issuer)) await page.click('button[type="submit"]');
-  await page.waitForURL((url) => url.href.startsWith(base));
+  if (page.url().startsWith(provider.issuer)) await Promise.all([page.waitForURL((url) => url.href.startsWith(base)), page.click('button[type="submit"]')]);
+  expect(page.url().startsWith(base), page.url()).toBe(true);
   return page;
 }
 
@@ -254,7 +255,8 @@ describe('the portal in a browser', () => {
     // A request that waits for the manager: neither the requester nor another person may decide it.
     await requesterPage.goto(`${base}/portal/request/approvals`);
     const other = await env.request('POST', '/v1/access-requests', { employeeId: ids.security, packageId: 'payments', justification: 'for the refusal check' });
-    expect(other.status).toBe(202);
+    expect(other.status, JSON.stringify(other.body)).toBe(202);
+    await waitFor(async () => (await env.request('GET', `/v1/access-requests/${other.body.id}`)).body.approvers?.includes(ids.manager), { what: 'the other request waiting for the manager' });
     const csrf = await requesterPage.locator('input[name="csrf"]').first().inputValue();
     const notMine = await requesterPage.context().request.post(`${base}/portal/approvals/${other.body.id}`, { form: { csrf, decision: 'approve' }, maxRedirects: 0 });
     expect(notMine.status()).toBe(403);
@@ -280,7 +282,9 @@ describe('the portal in a browser', () => {
     await requesterPage.getByRole('button', { name: 'Sign out' }).click();
     await requesterPage.waitForURL(`${base}/portal?done=signed-out`);
     expect(await requesterPage.content()).toContain('You are signed out');
-    await requesterPage.goto(`${base}/portal/access`);
-    expect(new URL(requesterPage.url()).origin).not.toBe(base);
+    expect((await requesterPage.context().cookies()).map((c) => c.name)).not.toContain('tenure_session');
+    const mine = await requesterPage.context().request.get(`${base}/portal/access`, { maxRedirects: 0 });
+    expect(mine.status()).toBe(303);
+    expect(mine.headers().location).toMatch(/^\/portal\/sign-in/);
   });
 });

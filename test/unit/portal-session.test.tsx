@@ -5,7 +5,7 @@ import { csrfMatches, csrfToken, groupsFrom, newSessionId, roleOf, scopesOf, ses
 import { pendingSignInSchema, isLoopbackHttp } from '../../portal/oidc';
 import { cookieNames } from '../../portal/context';
 import { authorize } from '../../api/auth';
-import { Layout } from '../../portal/render';
+import { Layout, spoken } from '../../portal/render';
 
 // The rules of portal sessions, CSRF tokens and approval links, apart from storage.
 
@@ -127,5 +127,15 @@ describe('the layout', () => {
     expect(page).toContain('name="csrf" value="tok&quot;en"');
     expect(page).toContain('aria-current="page"');
     expect(page).not.toContain('/portal/people');
+  });
+});
+
+describe('durations on pages', () => {
+  it('are said as people say them', () => {
+    expect(spoken('P90D')).toBe('90 days');
+    expect(spoken('P1W')).toBe('1 week');
+    expect(spoken('PT1H30M')).toBe('1 hour 30 minutes');
+    expect(spoken('P0D')).toBe('P0D');
+    expect(spoken('until 2027-01-01')).toBe('until 2027-01-01');
   });
 });
