@@ -22,14 +22,15 @@ const packageIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const assignmentIdPattern = /^[A-Za-z0-9:_-]{1,200}$/;
 
 const sources = { auto: 'by a rule', request: 'by request', admin: 'by an administrator' } as const;
-const notices: Record<string, string> = {
-  requested: 'Your request was sent. It is shown below while it waits for approval.',
-  extension: 'Your request to keep the access longer was sent.',
-  removed: 'The access was removed.',
-  approve: 'You approved the request. It is no longer in your list.',
-  deny: 'You denied the request. It is no longer in your list.',
-};
-const noticeOf = (value: string | undefined) => (value ? notices[value] : undefined);
+const notices = new Map([
+  ['requested', 'Your request was sent. It is shown below while it waits for approval.'],
+  ['extension', 'Your request to keep the access longer was sent.'],
+  ['removed', 'The access was removed.'],
+  ['approve', 'You approved the request. It is no longer in your list.'],
+  ['deny', 'You denied the request. It is no longer in your list.'],
+]);
+// A Map, so a hostile ?done=__proto__ finds nothing.
+const noticeOf = (value: string | undefined) => (value ? notices.get(value) : undefined);
 
 /** The signed-in person's identity; gone from Tenure means nothing to show. */
 async function me(deps: AppDeps, employeeId: string): Promise<IdentityRow> {
