@@ -26,6 +26,11 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
   const settings = deps.config.portal;
   const oidc = settings.oidc ? createOidcClient(settings.oidc) : undefined;
   const names = cookieNames(deps.config.api.publicUrl);
+  /** The provider did not answer (or answered nonsense): a page that says so, the cause in the log. */
+  const providerAway = (error: unknown) => {
+    deps.log.warn({ err: error, issuer: settings.oidc?.issuer }, 'the OpenID provider could not be reached');
+    return new ApiError(503, 'unavailable', 'The sign-in service of your organisation cannot be reached. Try again in a minute.', undefined, 30);
+  };
   const notSetUp = () => new ApiError(404, 'not_found', 'Sign-in to the portal is not set up on this installation (portal.issuer).');
 
   app.get('/portal', async (c) => {
@@ -49,7 +54,9 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
 
   app.get('/portal/sign-in', async (c) => {
     if (!oidc) throw notSetUp();
-    const { url, pending } = await oidc.start(safeReturn(c.req.query('returnTo')));
+    const { url, pending } = await oidc.start(safeReturn(c.req.query('returnTo'))).catch((error: unknown) => {
+      throw providerAway(error);
+    });
     setCookie(c, names.signIn, Buffer.from(JSON.stringify(pending)).toString('base64url'), { path: '/portal/callback', httpOnly: true, secure: names.secure, sameSite: 'Lax', maxAge: signInMinutes * 60 });
     return c.redirect(url.href, 303);
   });
@@ -69,7 +76,7 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
       claims = await oidc.finish(new URL(c.req.url).search, pending);
     } catch (error) {
       if (error instanceof SignInFailed) throw new ApiError(400, 'sign_in_failed', 'The sign-in could not be checked, so it was refused. Start it again.', [{ path: 'code', message: error.message.slice(0, 200) }]);
-      throw error;
+      throw providerAway(error);
     }
     const identity = await matchIdentity(deps, claims);
     if (!identity) {
