@@ -7,6 +7,7 @@ import { unreachableDependency } from '../api/unavailable';
 import { accessPages } from './access-pages';
 import { loadSession, maxFormBytes, requireSignIn, type PortalEnv } from './context';
 import { peoplePages } from './people-pages';
+import { reviewPages } from './review-pages';
 import { errorPage } from './render';
 import { signInPages } from './sign-in';
 
@@ -59,6 +60,7 @@ export function portalPages(deps: AppDeps) {
 
   app.use('/portal/*', requireSignIn);
   accessPages(app, deps);
+  reviewPages(app, deps);
   peoplePages(app, deps);
   app.get('/portal/*', () => {
     throw new ApiError(404, 'not_found', 'There is no such page.');

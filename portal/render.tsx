@@ -7,13 +7,14 @@ import type { PortalCaller } from './context';
 // The one layout of Tenure's pages: a header with the places a person may go, a main landmark
 // with the page's heading, and the stylesheet shipped in portal/assets. No script anywhere.
 
-type Place = 'request' | 'access' | 'approvals' | 'people';
+type Place = 'request' | 'access' | 'approvals' | 'reviews' | 'people';
 
 function Navigation({ session, active }: { session: PortalCaller; active?: Place }) {
   const places: [Place, string, string][] = [
     ['request', '/portal/request', 'Request access'],
     ['access', '/portal/access', 'My access'],
     ['approvals', '/portal/approvals', 'Approvals'],
+    ['reviews', '/portal/reviews', 'Reviews'],
   ];
   if (hasScope(session, 'identities:read')) places.push(['people', '/portal/people', 'People']);
   return (

@@ -118,6 +118,8 @@ const decided: Record<string, Access> = {
   'POST /portal/access/:id/remove': 'portal:self-service',
   'GET /portal/approvals': 'portal:self-service',
   'POST /portal/approvals/:id': 'portal:self-service',
+  'GET /portal/reviews': 'portal:self-service',
+  'POST /portal/reviews/:campaignId/items/:itemId': 'portal:self-service',
   'GET /portal/people': 'portal:identities:read',
   'GET /portal/people/:employeeId': 'portal:identities:read',
 };

@@ -152,6 +152,7 @@ function bodyFor(key: string, schema: z.ZodType | undefined): fc.Arbitrary<unkno
     case 'POST /portal/access/{id}/extend':
     case 'POST /portal/access/{id}/remove':
     case 'POST /portal/approvals/{id}':
+    case 'POST /portal/reviews/{campaignId}/items/{itemId}':
       return portalForm;
     case 'POST /v1/lifecycle-runs/{runId}/tasks/{taskId}/resume':
       return fc.oneof(fc.record({ outcome: fc.constantFrom('completed', 'failed', 'maybe'), message: fc.oneof(fc.string(), hostileValue) }, { requiredKeys: ['outcome'] }), hostileValue);
@@ -165,7 +166,7 @@ const formText = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('', '\u
 const portalForm: fc.Arbitrary<Record<string, string>> = fc.record(
   {
     csrf: fc.oneof({ weight: 4, arbitrary: fc.constant('(session)') }, { weight: 1, arbitrary: formText }),
-    decision: fc.oneof(fc.constantFrom('approve', 'deny'), formText),
+    decision: fc.oneof(fc.constantFrom('approve', 'deny', 'dont-know'), formText),
     justification: formText,
     until: fc.oneof(fc.constantFrom('2027-01-31', new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)), formText),
     policyId: fc.oneof(fc.constant('ask'), formText),
