@@ -6,6 +6,7 @@ import { pendingSignInSchema, isLoopbackHttp } from '../../portal/oidc';
 import { cookieNames } from '../../portal/context';
 import { authorize } from '../../api/auth';
 import { Layout, spoken } from '../../portal/render';
+import { ApprovalDetails } from '../../portal/approval-view';
 
 // The rules of portal sessions, CSRF tokens and approval links, apart from storage.
 
@@ -137,5 +138,26 @@ describe('durations on pages', () => {
     expect(spoken('PT1H30M')).toBe('1 hour 30 minutes');
     expect(spoken('P0D')).toBe('P0D');
     expect(spoken('until 2027-01-01')).toBe('until 2027-01-01');
+  });
+});
+
+describe('the approval view', () => {
+  it('shows who asks for what, the conflict check and what earlier stages decided', async () => {
+    const request = { id: 'r0123456789ab', kind: 'new', packageId: 'p', employeeId: 'E1', requestedBy: 'E1', justification: 'needed <b>now</b>', requestedEnd: null, stage: 2, stageCount: 2, stageDeadline: new Date('2026-12-05T10:00:00Z') } as unknown as RequestRow;
+    const facts = {
+      request,
+      accessPackage: { name: 'Project X', resources: [{ target: 'ldap', group: 'cn=x' }] } as never,
+      decisions: [{ stage: 1, approver: 'E2', decision: 'approve', justification: 'fine', decidedAt: new Date('2026-12-03T10:00:00Z') }] as never,
+      conflict: 'Payments — approve is incompatible with Payments — create',
+      name: (id: string) => ({ E1: 'Ada Lovelace', E2: 'Grace Hopper' })[id] ?? id,
+      department: 'Engineering',
+      timeZone: 'Europe/London',
+    };
+    const page = String(await (<ApprovalDetails facts={facts} />).toString());
+    expect(page).toContain('Ada Lovelace, Engineering');
+    expect(page).toContain('needed &lt;b&gt;now&lt;/b&gt;');
+    expect(page).toContain('Conflict: Payments — approve is incompatible');
+    expect(page).toContain('Stage 1: Grace Hopper approved');
+    expect(page).toContain('2 of 2');
   });
 });
