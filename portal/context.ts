@@ -8,7 +8,7 @@ import { ApiError } from '../api/errors';
 import { deletePortalSession, findPortalSession, insertPortalSession, touchPortalSession } from '../db/queries/portal-sessions';
 import { isStorableText } from '../domain/text';
 import { isLoopbackHttp } from './oidc';
-import { csrfMatches, csrfToken, newSessionId, sessionIdHash, sessionStatus, worthTouching, type SessionKind } from './session';
+import { csrfToken, sameToken, newSessionId, sessionIdHash, sessionStatus, worthTouching, type SessionKind } from './session';
 
 // Who is signed in to the portal, and the checks every page and form passes: a live session, the
 // scope the page needs (the API's own `authorize`), and for every POST the session's CSRF token
@@ -103,7 +103,7 @@ export const checkForm = createMiddleware<PortalEnv>(async (c, next) => {
   const origin = c.req.header('origin');
   if (origin !== undefined && origin !== c.get('publicOrigin') && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'cross_origin', 'This form was sent from another site, so it was refused.');
   c.set('form', await readForm(c));
-  if (!csrfMatches(signedIn(c).csrf, c.get('form').csrf)) throw new ApiError(403, 'csrf', 'This form has expired or did not come from this site. Open the page again and repeat what you did.', [{ path: 'csrf', message: 'missing or wrong' }]);
+  if (!sameToken(signedIn(c).csrf, c.get('form').csrf)) throw new ApiError(403, 'csrf', 'This form has expired or did not come from this site. Open the page again and repeat what you did.', [{ path: 'csrf', message: 'missing or wrong' }]);
   await next();
 });
 

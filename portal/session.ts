@@ -37,11 +37,14 @@ export const worthTouching = (lastSeenAt: Date, now: Date): boolean => now.getTi
  */
 export const csrfToken = (sessionId: string): string => createHmac('sha256', sessionId).update('tenure-portal-csrf').digest('base64url');
 
-export function csrfMatches(sessionId: string, given: unknown): boolean {
+export const csrfMatches = (sessionId: string, given: unknown): boolean => sameToken(csrfToken(sessionId), given);
+
+/** A token compared in constant time; anything but a short string is no match. */
+export function sameToken(expected: string, given: unknown): boolean {
   if (typeof given !== 'string' || given.length > 100) return false;
-  const expected = Buffer.from(csrfToken(sessionId));
-  const actual = Buffer.from(given);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export type PortalRole = 'employee' | 'operator' | 'administrator';

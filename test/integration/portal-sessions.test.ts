@@ -87,7 +87,7 @@ describe('portal sessions', () => {
   it('end at sign-out: the row is deleted and the cookie cleared', async () => {
     const session = await portalSession(env.db, person, ['self-service']);
     const res = await post('/portal/sign-out', session.cookie, { csrf: session.csrf }, { origin: 'http://localhost' });
-    expect(res.status).toBe(303);
+    expect(res.status, await res.clone().text()).toBe(303);
     expect(res.headers.get('location')).toBe('/portal?done=signed-out');
     expect(res.headers.get('set-cookie')).toMatch(/tenure_session=;.*Max-Age=0/i);
     expect(await findPortalSession(env.db, session.idHash)).toBeUndefined();
