@@ -10,7 +10,7 @@ import { findRequest } from '../db/queries/access';
 import { accessChangedSignal, identityWorkflowId } from '../workflows/messages';
 import { ApprovalDetails, approvalFacts, DecisionForm, decisionOf } from './approval-view';
 import { checkForm, requirePortalScope, signedIn, textField, type PortalEnv } from './context';
-import { day, Layout, nameOf, render, spoken, when } from './render';
+import { day, Grants, Layout, nameOf, render, spoken, when } from './render';
 
 // Request access, My access and Approvals: the pages of every signed-in employee, calling the
 // same services as the API's /v1/me routes.
@@ -39,6 +39,12 @@ async function me(deps: AppDeps, employeeId: string): Promise<IdentityRow> {
   return identity;
 }
 
+/** Display names for the people a package's stages name (an approver of type people is listed by employee id). */
+async function approverNames(deps: AppDeps, items: Requestable[]): Promise<(id: string) => string> {
+  const ids = items.flatMap((i) => i.policies.flatMap((p) => p.stages.flatMap((s) => s.approvers.flatMap((a) => a.split(', ')))));
+  return nameOf(new Map((await findIdentities(deps.db, [...new Set(ids)])).map((p) => [p.employeeId, p])));
+}
+
 /** An end date from a date field: the end of that day in the person's time zone. */
 function endOfDay(form: Record<string, string>, timeZone: string): string | undefined {
   const value = form.until?.trim();
@@ -50,18 +56,12 @@ function endOfDay(form: Record<string, string>, timeZone: string): string | unde
 
 const lasts = (lifetime: string) => (lifetime === 'no end' ? 'until removed' : lifetime.startsWith('until ') ? lifetime : `${spoken(lifetime)} at most`);
 
-function PackageSummary({ item }: { item: Requestable }) {
+function PackageSummary({ item, name }: { item: Requestable; name: (employeeId: string) => string }) {
   return (
     <dl>
       <dt>Grants</dt>
       <dd>
-        <ul class="plain">
-          {item.resources.map((r) => (
-            <li>
-              {r.group} <span class="muted">in {r.target}</span>
-            </li>
-          ))}
-        </ul>
+        <Grants resources={item.resources} />
       </dd>
       {item.policies.map((p) => (
         <>
@@ -74,7 +74,7 @@ function PackageSummary({ item }: { item: Requestable }) {
                 {p.stages.map((s) => (
                   <li>
                     {s.name ? `${s.name}: ` : ''}
-                    {s.approvers.join(', ')} <span class="muted">(within {spoken(s.deadline)})</span>
+                    {s.approvers.flatMap((a) => a.split(', ')).map(name).join(', ')} <span class="muted">(within {spoken(s.deadline)})</span>
                   </li>
                 ))}
               </ol>
@@ -97,6 +97,7 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
     const identity = await me(deps, session.employeeId);
     const [items, catalogs] = await Promise.all([requestablePackages(deps, identity), listCatalogs(deps.db)]);
     const shown = catalogs.filter((catalog) => items.some((i) => i.catalog === catalog.id));
+    const name = await approverNames(deps, items);
     return render(
       c,
       <Layout title="Request access" session={session} active="request">
@@ -111,13 +112,16 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
                 <article class="card" aria-labelledby={`package-${item.id}`}>
                   <h3 id={`package-${item.id}`}>{item.name}</h3>
                   {item.description ? <p>{item.description}</p> : null}
-                  <PackageSummary item={item} />
-                  {item.conflict ? <p class="danger">You cannot hold this next to what you have: {item.conflict}</p> : null}
-                  <p>
-                    <a class="button" href={`/portal/request/${item.id}`} aria-label={`Request ${item.name}`}>
-                      Request
-                    </a>
-                  </p>
+                  <PackageSummary item={item} name={name} />
+                  {item.conflict ? (
+                    <p class="danger">You cannot hold this next to what you have: {item.conflict}.</p>
+                  ) : (
+                    <p>
+                      <a class="button" href={`/portal/request/${item.id}`} aria-label={`Request ${item.name}`}>
+                        Request
+                      </a>
+                    </p>
+                  )}
                 </article>
               ))}
           </section>
@@ -138,7 +142,7 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
     return render(
       c,
       <Layout title={`Request ${item.name}`} session={session} active="request">
-        <PackageSummary item={item} />
+        <PackageSummary item={item} name={await approverNames(deps, [item])} />
         {problem ? (
           <div class="problem" role="alert">
             <p>{problem.message}</p>

@@ -3,7 +3,7 @@ import { findIdentities } from '../db/queries/identities';
 import type { AccessPackageVersion } from '../domain/access-packages';
 import type { AppDeps } from '../api/app';
 import { conflictOf } from '../api/access-service';
-import { nameOf, when } from './render';
+import { Grants, nameOf, when } from './render';
 
 // What an approver sees of one request, wherever they come from (the Approvals page with a
 // session, or the single-use link in the mail): who asks for what and why, what it grants, the
@@ -50,13 +50,7 @@ export function ApprovalDetails({ facts }: { facts: ApprovalFacts }) {
           <>
             <dt>Grants</dt>
             <dd>
-              <ul class="plain">
-                {accessPackage.resources.map((r) => (
-                  <li>
-                    {r.group} <span class="muted">in {r.target}</span>
-                  </li>
-                ))}
-              </ul>
+              <Grants resources={accessPackage.resources} />
             </dd>
           </>
         ) : null}

@@ -18,23 +18,25 @@ function Navigation({ session, active }: { session: PortalCaller; active?: Place
   ];
   if (hasScope(session, 'identities:read')) places.push(['people', '/portal/people', 'People']);
   return (
-    <nav aria-label="Main">
-      <ul>
-        {places.map(([place, href, label]) => (
-          <li>
-            <a href={href} aria-current={place === active ? 'page' : undefined}>
-              {label}
-            </a>
-          </li>
-        ))}
-      </ul>
+    <>
+      <nav aria-label="Main">
+        <ul>
+          {places.map(([place, href, label]) => (
+            <li>
+              <a href={href} aria-current={place === active ? 'page' : undefined}>
+                {label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
       <form method="post" action="/portal/sign-out" class="sign-out">
         <input type="hidden" name="csrf" value={session.csrf} />
         <button type="submit" class="link">
           Sign out
         </button>
       </form>
-    </nav>
+    </>
   );
 }
 
@@ -106,7 +108,8 @@ export function when(date: Date | string | null | undefined, timeZone = 'UTC'): 
   if (!date) return '—';
   const value = typeof date === 'string' ? new Date(date) : date;
   try {
-    return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' }).format(value);
+    // dateStyle cannot be combined with timeZoneName: the fields one by one.
+    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(value);
   } catch {
     return value.toISOString();
   }
@@ -131,4 +134,21 @@ export function spoken(duration: string): string {
   const units = ['week', 'day', 'hour', 'minute', 'second'];
   const parts = match.slice(1).flatMap((n, i) => (n && Number(n) > 0 ? [`${Number(n)} ${units[i]}${Number(n) === 1 ? '' : 's'}`] : []));
   return parts.length ? parts.join(' ') : duration;
+}
+
+/** A group as people know it: the name of a directory group (its first RDN value), or the group as given. */
+export function groupName(group: string): string {
+  return /^[a-z][a-z0-9-]*=((?:\\.|[^,\\])+),/i.exec(group)?.[1]?.replace(/\\(.)/g, '$1') ?? group;
+}
+
+export function Grants({ resources }: { resources: readonly { target: string; group: string }[] }) {
+  return (
+    <ul class="plain">
+      {resources.map((r) => (
+        <li>
+          {groupName(r.group)} <span class="muted">in {r.target}</span>
+        </li>
+      ))}
+    </ul>
+  );
 }

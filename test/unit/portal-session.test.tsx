@@ -161,3 +161,12 @@ describe('the approval view', () => {
     expect(page).toContain('2 of 2');
   });
 });
+
+describe('names on pages', () => {
+  it('name a directory group by its first RDN value, and anything else as given', async () => {
+    const { groupName } = await import('../../portal/render');
+    expect(groupName('cn=project-x,ou=groups,dc=tenure,dc=test')).toBe('project-x');
+    expect(groupName('CN=Sales\\, EMEA,OU=Groups,DC=corp')).toBe('Sales, EMEA');
+    expect(groupName('Project X')).toBe('Project X');
+  });
+});
