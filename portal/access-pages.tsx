@@ -4,6 +4,7 @@ import { findAssignment, findIdentities, listCatalogs, listPackages, listRequest
 import type { AppDeps } from '../api/app';
 import { decideAccessRequest, requestablePackages, startAccessRequest } from '../api/access-service';
 import { ApiError } from '../api/errors';
+import { parseExactDuration } from '../domain/time';
 import { removeAssignment } from '../db/queries/access-changes';
 import { findIdentity, type IdentityRow } from '../db/queries/identities';
 import { findRequest } from '../db/queries/access';
@@ -52,6 +53,17 @@ function endOfDay(form: Record<string, string>, timeZone: string): string | unde
   const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? DateTime.fromISO(value, { zone: timeZone }) : undefined;
   if (!date?.isValid || date.year < 2000) throw new ApiError(400, 'validation_failed', 'The end date is not a date.', [{ path: 'until', message: 'expected a date like 2027-03-31' }]);
   return date.endOf('day').toUTC().toISO()!;
+}
+
+/** The last day a policy's lifetime allows, for the date field (the service checks it again). */
+function latestDay(lifetime: string, now: Date, timeZone: string): string | undefined {
+  if (lifetime.startsWith('until ')) return day(new Date(lifetime.slice('until '.length)), timeZone);
+  if (lifetime === 'no end') return undefined;
+  try {
+    return day(new Date(now.getTime() + parseExactDuration(lifetime)), timeZone);
+  } catch {
+    return undefined;
+  }
 }
 
 const lasts = (lifetime: string) => (lifetime === 'no end' ? 'until removed' : lifetime.startsWith('until ') ? lifetime : `${spoken(lifetime)} at most`);
@@ -174,7 +186,7 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
               {form.justification ?? ''}
             </textarea>
             <label for="until">Until (optional)</label>
-            <input id="until" name="until" type="date" min={day(now, identity.timeZone)} value={form.until ?? ''} aria-describedby="until-help" />
+            <input id="until" name="until" type="date" min={day(now, identity.timeZone)} max={latestDay(policy.lifetime, now, identity.timeZone)} value={form.until ?? ''} aria-describedby="until-help" />
             <p id="until-help" class="muted">
               Leave empty for as long as the policy allows ({lasts(policy.lifetime)}).
             </p>
@@ -249,9 +261,11 @@ export function accessPages(app: Hono<PortalEnv>, deps: AppDeps) {
                 </dl>
                 {a.source === 'auto' ? null : (
                   <div class="actions">
-                    <a class="button" href={`/portal/access/${encodeURIComponent(a.id)}/extend`} aria-label={`Extend ${packageName(a.packageId)}`}>
-                      Extend
-                    </a>
+                    {a.endsAt ? (
+                      <a class="button" href={`/portal/access/${encodeURIComponent(a.id)}/extend`} aria-label={`Extend ${packageName(a.packageId)}`}>
+                        Extend
+                      </a>
+                    ) : null}
                     <form method="post" action={`/portal/access/${encodeURIComponent(a.id)}/remove`}>
                       <input type="hidden" name="csrf" value={session.csrf} />
                       <button type="submit" class="secondary" aria-label={`Remove ${packageName(a.packageId)}`}>
