@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createApiKey } from '../../api/api-keys';
-import { saveCatalog, savePackage } from '../../db/queries/access';
+import { listRequests, saveCatalog, savePackage } from '../../db/queries/access';
 import { listRuns } from '../../db/queries/lifecycle-runs';
 import { validatePackage } from '../../domain/access-packages';
 import { reviewSchema } from '../../domain/access-reviews';
@@ -96,6 +96,8 @@ async function refreshKnown() {
   known.id = (await listDefinitions(env.db)).map((d) => d.id);
   known.runId = [...new Set([waiting.runId, ...(await listRuns(env.db, { limit: 20 })).map((r) => r.id)])];
   known.id.push(...(await listReviews(env.db)).map((r) => r.id));
+  // Requests that wait for someone else, so the portal's approval form meets real ones.
+  known.id.push(...(await listRequests(env.db, { status: 'pending', limit: 5 })).map((r) => r.id));
   const campaigns = await listCampaigns(env.db, 'prop-review');
   known.campaignId = campaigns.map((c) => c.id);
   known.itemId = campaigns.length > 0 ? (await campaignItems(env.db, campaigns[0]!.id, { limit: 5 })).map((i) => String(i.id)) : [];
@@ -225,7 +227,8 @@ function requestFor(route: RouteConfig): fc.Arbitrary<GeneratedRequest> {
 
 async function send(request: GeneratedRequest) {
   const headers = { ...request.headers };
-  // The session is made per route, after the requests are generated: put it in now.
+  // The session is made per route (per request for the sign-out form, which ends it), after the requests are generated: put it in now.
+  if (request.path === '/portal/sign-out') session = await portalSession(env.db, 'PROP-A', ['self-service', 'identities:read']);
   if (headers.cookie === '(session)') headers.cookie = session.cookie;
   const body = request.body?.replace('csrf=%28session%29', `csrf=${session.csrf}`);
   if (request.signed) {
