@@ -235,6 +235,21 @@ describe('the portal in a browser', () => {
     await waitFor(async () => (await members('project-x')).includes(dn), { timeoutMs: 30_000, what: 'the requester in cn=project-x' });
   });
 
+  it('lets a reviewer answer an access review item', async () => {
+    const review = { id: 'browser-review', name: 'Project X quarterly review', enabled: true, scope: { type: 'packages', packages: ['project-x'] }, stages: [{ reviewers: [{ type: 'manager' }] }], recurrence: { frequency: 'annually', start: '2030-01-15T09:00:00Z', duration: 'P7D' } };
+    expect((await env.request('POST', '/v1/access-reviews', review)).status).toBe(201);
+    expect((await env.request('POST', '/v1/access-reviews/browser-review/start')).status).toBe(202);
+    const context = await phone();
+    const page = await signIn(context, 'manager', '/portal/reviews');
+    await reloadUntil(page, 'Project X quarterly review');
+    expect(await page.content()).toContain('Requester Tester: Project X');
+    await check(page, 'reviews');
+    await page.getByRole('button', { name: 'Keep' }).first().click();
+    await page.waitForURL(`${base}/portal/reviews?done=decided`);
+    expect(await page.content()).toContain('Your answer was recorded');
+    await context.close();
+  });
+
   it('shows an operator the person timeline', async () => {
     const context = await phone();
     const page = await signIn(context, 'security', `/portal/people/${ids.requester}`);
