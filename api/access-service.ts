@@ -9,6 +9,7 @@ import { conflictFor, heldPackages, matches } from '../domain/access-planner';
 import { mayRequest, type AccessDecision, type AccessRequestState } from '../domain/access-requests';
 import { admitsGuest } from '../domain/connected-organisations';
 import { accessRequestWorkflowId, cancelAccessRequestUpdate, decideAccessRequestUpdate } from '../workflows/messages';
+import { presentRequestable } from './access-schemas';
 import type { AppDeps } from './app';
 import { ApiError } from './errors';
 
@@ -39,6 +40,17 @@ export interface GuestRequester {
 /** The request policies of a package a guest of this organisation may use (packages saved before guests existed admit none). */
 export function guestPoliciesFor(accessPackage: AccessPackageVersion, guest: GuestRequester): RequestPolicy[] {
   return accessPackage.policies.filter((p): p is RequestPolicy => p.type === 'request' && admitsGuest(p.guests, guest.organisation));
+}
+
+/** The enabled packages this person may request, each with its request policies and any separation-of-duties conflict. */
+export async function requestablePackages(deps: AppDeps, identity: IdentityRow): Promise<ReturnType<typeof presentRequestable>[]> {
+  const items = [];
+  for (const accessPackage of await listPackages(deps.db)) {
+    const policies = requestPoliciesFor(accessPackage, identity);
+    if (!accessPackage.enabled || policies.length === 0) continue;
+    items.push(presentRequestable(accessPackage, policies, await conflictOf(deps, identity, accessPackage)));
+  }
+  return items;
 }
 
 export interface NewRequest {

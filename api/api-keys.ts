@@ -43,6 +43,6 @@ export async function verifyApiKey(db: DbOrTx, token: string, options: { allowDe
   return given.length === stored.length && timingSafeEqual(given, stored) ? row : undefined;
 }
 
-export function hasScope(row: Pick<ApiKeyRow, 'scopes'>, scope: Scope): boolean {
+export function hasScope(row: { scopes: readonly string[] }, scope: Scope): boolean {
   return row.scopes.includes(scope) || row.scopes.includes('admin');
 }

@@ -14,6 +14,7 @@ import { formatIssues } from '../domain/worker-record';
 import { authenticate, type AppEnv } from './auth';
 import { approvalLinkPages } from '../portal/approval-link';
 import { portalAssets } from '../portal/assets';
+import { portalPages } from '../portal/pages';
 import { requestDeadline } from './deadline';
 import { ApiError, unavailable, validationFailed } from './errors';
 import { accessPackageRoutes } from './routes/access-packages';
@@ -40,7 +41,7 @@ export type Logger = Pick<PinoLogger, 'info' | 'warn' | 'error'>;
 export interface AppDeps {
   db: Db;
   temporal: { client: Client; taskQueue: string; ping: () => Promise<unknown> };
-  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions' | 'targets' | 'rateLimitPolicy' | 'api' | 'access' | 'guestPolicy'> & { maxBodyBytes: number };
+  config: Pick<TenureConfig, 'datePolicy' | 'lifecyclePolicy' | 'mode' | 'customExtensions' | 'targets' | 'rateLimitPolicy' | 'api' | 'access' | 'guestPolicy' | 'portal' | 'temporal'> & { maxBodyBytes: number };
   /** How long a request waits for one Temporal call (a signal, a cancel) before it gives up. */
   deliveryTimeoutMs: number;
   now: () => Date;
@@ -77,6 +78,14 @@ const docsHeaders = secureHeaders({
   xFrameOptions: 'DENY',
 });
 
+// People's pages load only the stylesheet served from here; forms post only here.
+const pageHeaders = secureHeaders({
+  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], frameAncestors: ["'none'"] },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'same-origin',
+});
+const isPage = (path: string) => path === '/portal' || path.startsWith('/portal/') || path.startsWith('/approvals/') || path.startsWith('/assets/');
+
 /** One place formats every validation failure: field path and message, status 400. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (!result.success) throw validationFailed(formatIssues(result.error.issues));
@@ -111,7 +120,7 @@ export function createApp(deps: AppDeps) {
     return answer(c, new ApiError(500, 'internal', 'something went wrong; the error is logged'));
   });
   app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`).body(), 404));
-  app.use('*', (c, next) => (c.req.path === '/docs' || c.req.path.startsWith('/docs/') ? docsHeaders(c, next) : apiHeaders(c, next)));
+  app.use('*', (c, next) => (c.req.path === '/docs' || c.req.path.startsWith('/docs/') ? docsHeaders(c, next) : isPage(c.req.path) ? pageHeaders(c, next) : apiHeaders(c, next)));
 
   app.route('/', healthRoutes(deps));
   app.use('/v1/*', requestDeadline(deps.config.api.requestTimeoutMs));
@@ -123,6 +132,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', approvalLinkPages(deps));
   // Guests: sign-in needs nothing, their routes need a guest ticket, never an API key.
   app.route('/', guestRoutes(deps));
+  app.route('/', portalPages(deps));
 
   // Who is asking comes first: nobody without a key makes the server read a body.
   const limit = { failures: deps.config.rateLimitPolicy.authFailures, windowMs: deps.config.rateLimitPolicy.authWindowMs };

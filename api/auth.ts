@@ -10,12 +10,29 @@ import type { Deadline } from './deadline';
 import { ApiError } from './errors';
 import { countFailure, refuseWhileLimited, type Limit } from './rate-limit';
 
-export interface CallerKey {
+/**
+ * Whoever asks: an API key, or a person signed in to the portal (an employee, later a guest).
+ * Every door judges them with `authorize`, so the portal can never do what the API would refuse.
+ */
+export interface Caller {
+  kind: 'api-key' | 'employee' | 'guest';
+  scopes: readonly string[];
+  /** The person the caller acts as: a self-service key's person, or the one signed in. */
+  employeeId?: string;
+}
+
+/** Refuses (403) a caller without the scope; `admin` holds every scope. */
+export function authorize(caller: Caller, scope: Scope): void {
+  if (hasScope(caller, scope)) return;
+  const who = caller.kind === 'api-key' ? 'this API key' : 'your sign-in';
+  throw new ApiError(403, 'forbidden', `${who} lacks the scope ${scope}`);
+}
+
+export interface CallerKey extends Caller {
+  kind: 'api-key';
   id: string;
   name: string;
   scopes: string[];
-  /** The person a self-service key acts as. */
-  employeeId?: string;
 }
 
 /** `apiKey` on the routes behind the key check; `guestEmail` on the guest routes behind a guest ticket. */
@@ -79,7 +96,7 @@ export function authenticate(db: Db, options: { allowDevelopment: boolean; now: 
         await recordFailedAuthentication(db, address, options.limit, now);
         throw new ApiError(401, 'unauthenticated', 'the API key is not valid');
       }
-      cached = { key: { id: row.id, name: row.name, scopes: row.scopes, employeeId: row.employeeId ?? undefined }, until: now.getTime() + cacheMs };
+      cached = { key: { kind: 'api-key', id: row.id, name: row.name, scopes: row.scopes, employeeId: row.employeeId ?? undefined }, until: now.getTime() + cacheMs };
       if (verified.size > 1000) verified.clear();
       verified.set(cacheKey, cached);
       await touchApiKey(db, row.id);
@@ -91,7 +108,7 @@ export function authenticate(db: Db, options: { allowDevelopment: boolean; now: 
 
 export function requireScope(scope: Scope) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!hasScope(c.get('apiKey'), scope)) throw new ApiError(403, 'forbidden', `this API key lacks the scope ${scope}`);
+    authorize(c.get('apiKey'), scope);
     await next();
   });
 }

@@ -142,6 +142,29 @@ const configSchema = z.strictObject({
       passWindow: duration.default('PT15M'),
     })
     .prefault({}),
+  /** The people's portal: sign-in through the organisation's OpenID Connect provider. Off while no issuer is set. */
+  portal: z
+    .strictObject({
+      issuer: z.url().optional(),
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      /** Where the provider sends people back; default <api.publicUrl>/portal/callback. */
+      redirectUrl: z.url().optional(),
+      /** How a signed-in person is matched to an identity: the `email` claim against the work email, or the `employee_id` claim. */
+      matchClaim: z.enum(['email', 'employee_id']).default('email'),
+      /** The claim listing the person's groups at the provider. */
+      groupsClaim: z.string().min(1).default('groups'),
+      operatorGroups: z.array(z.string().min(1)).default([]),
+      administratorGroups: z.array(z.string().min(1)).default([]),
+      /** Employee ids who are operators (read every identity) or administrators, whatever their groups. */
+      operators: z.array(z.string().min(1)).default([]),
+      administrators: z.array(z.string().min(1)).default([]),
+      sessionLifetime: duration.default('PT8H'),
+      idleTimeout: duration.default('PT30M'),
+      /** Temporal UI, for links from the person timeline; none unless set. */
+      temporalUiUrl: z.url().optional(),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   /** Provisioning targets; without any, the `ldap` settings make the one OpenLDAP target. */
   targets: z.array(targetSchema).optional(),
@@ -159,7 +182,7 @@ export interface RateLimitPolicy {
   passWindowMs: number;
 }
 
-export interface TenureConfig extends Omit<RawConfig, 'targets'> {
+export interface TenureConfig extends Omit<RawConfig, 'targets' | 'portal'> {
   /** Every provisioning target, with mappings parsed. */
   targets: CompiledTarget[];
   lifecyclePolicy: LifecyclePolicy;
@@ -170,6 +193,7 @@ export interface TenureConfig extends Omit<RawConfig, 'targets'> {
   database: RawConfig['database'] & { connectTimeoutMs: number };
   rateLimitPolicy: RateLimitPolicy;
   guestPolicy: GuestPolicy;
+  portal: PortalSettings;
 }
 
 /** Guests' sign-in and life, in milliseconds. */
@@ -183,6 +207,15 @@ export interface GuestPolicy {
   codesPerClient: number;
   codeWindowMs: number;
 }
+
+/** The portal's sign-in, with durations in milliseconds; `oidc` is absent while sign-in is not configured. */
+export interface PortalSettings extends RawPortal {
+  oidc?: { issuer: string; clientId: string; clientSecret: string; redirectUrl: string };
+  sessionLifetimeMs: number;
+  idleTimeoutMs: number;
+}
+
+type RawPortal = RawConfig['portal'];
 
 /** Environment variable → path in the configuration. */
 export const environmentOverrides = {
@@ -240,9 +273,17 @@ export const environmentOverrides = {
   TENURE_GUEST_CODES_PER_ADDRESS: 'guests.codesPerAddress',
   TENURE_GUEST_CODES_PER_CLIENT: 'guests.codesPerClient',
   TENURE_GUEST_CODE_WINDOW: 'guests.codeWindow',
+  TENURE_PORTAL_ISSUER: 'portal.issuer',
+  TENURE_PORTAL_CLIENT_ID: 'portal.clientId',
+  TENURE_PORTAL_CLIENT_SECRET: 'portal.clientSecret',
+  TENURE_PORTAL_REDIRECT_URL: 'portal.redirectUrl',
+  TENURE_PORTAL_MATCH_CLAIM: 'portal.matchClaim',
+  TENURE_PORTAL_OPERATORS: 'portal.operators',
+  TENURE_PORTAL_ADMINISTRATORS: 'portal.administrators',
+  TENURE_TEMPORAL_UI_URL: 'portal.temporalUiUrl',
 } as const;
 
-const listSettings = new Set(['identity.usernamePatterns', 'access.expiryReminders']);
+const listSettings = new Set(['identity.usernamePatterns', 'access.expiryReminders', 'portal.operators', 'portal.administrators']);
 /** Settings given as JSON in their variable. */
 const jsonSettings = new Set(['customExtensions']);
 
@@ -334,14 +375,12 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     defaultDomain: { value: raw.identity.defaultDomain, setting: 'identity.defaultDomain (TENURE_DEFAULT_DOMAIN)' },
   });
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p.path}: ${p.message}`));
+  const publicUrl = (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, '');
   return {
     ...raw,
     targets,
-    api: {
-      ...raw.api,
-      publicUrl: (raw.api.publicUrl ?? `http://${raw.api.host === '0.0.0.0' ? '127.0.0.1' : raw.api.host}:${raw.api.port}`).replace(/\/$/, ''),
-      requestTimeoutMs: parseExactDuration(raw.api.requestTimeout),
-    },
+    api: { ...raw.api, publicUrl, requestTimeoutMs: parseExactDuration(raw.api.requestTimeout) },
+    portal: portalSettings(raw.portal, publicUrl),
     database: { ...raw.database, connectTimeoutMs: parseExactDuration(raw.database.connectTimeout) },
     rateLimitPolicy: {
       authFailures: raw.rateLimits.authFailures,
@@ -374,6 +413,20 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
       maxLength: raw.identity.usernameMaxLength,
       maxSuffix: defaultUsernamePolicy.maxSuffix,
     },
+  };
+}
+
+function portalSettings(raw: RawConfig['portal'], publicUrl: string): PortalSettings {
+  const { issuer, clientId, clientSecret, redirectUrl } = raw;
+  if (issuer && (!clientId || !clientSecret)) {
+    throw new ConfigError([`portal: an issuer needs portal.clientId (TENURE_PORTAL_CLIENT_ID) and portal.clientSecret (TENURE_PORTAL_CLIENT_SECRET)`]);
+  }
+  return {
+    ...raw,
+    oidc: issuer && clientId && clientSecret ? { issuer, clientId, clientSecret, redirectUrl: redirectUrl ?? `${publicUrl}/portal/callback` } : undefined,
+    sessionLifetimeMs: parseExactDuration(raw.sessionLifetime),
+    idleTimeoutMs: parseExactDuration(raw.idleTimeout),
+    temporalUiUrl: raw.temporalUiUrl?.replace(/\/$/, ''),
   };
 }
 

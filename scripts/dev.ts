@@ -9,6 +9,7 @@ import type { AccessValidationContext } from '../domain/access-packages';
 import { ConfigError, lifecycleValidationContext, loadConfig } from '../domain/config';
 import { Client as LdapClient } from 'ldapts';
 import { startMailSink } from './mail-sink';
+import { startOidcProvider, type DemoPerson, type RunningOidcProvider } from './oidc-provider';
 import { isPortOpen } from './ports';
 import { startSlapd, type RunningSlapd } from './slapd';
 import { startTenureProcess, type TenureProcess } from './tenure-process';
@@ -40,7 +41,23 @@ const devDefaults: Record<string, string> = {
   TENURE_ACCESS_CATALOGS_DIR: join(root, 'examples', 'access-catalogs'),
   TENURE_ACCESS_REVIEWS_DIR: join(root, 'examples', 'access-reviews'),
   TENURE_GUEST_ORGANISATIONS_FILE: join(root, 'examples', 'connected-organisations.yaml'),
+  // The portal signs in at an OpenID provider started here, with the people of `npm run demo`.
+  TENURE_PORTAL_ISSUER: 'http://127.0.0.1:3001',
+  TENURE_PORTAL_CLIENT_ID: 'tenure-dev',
+  TENURE_PORTAL_CLIENT_SECRET: 'tenure-dev-portal-secret',
+  TENURE_PORTAL_MATCH_CLAIM: 'employee_id',
+  TENURE_PORTAL_OPERATORS: 'E1001',
+  TENURE_PORTAL_ADMINISTRATORS: 'E1000',
+  TENURE_TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
 };
+
+/** Who can sign in to the dev portal (any password): the people `npm run demo` hires. */
+const demoPeople: DemoPerson[] = [
+  { login: 'zoe', name: 'Zoë Ångström-Øster', email: 'zoe@example.com', employeeId: 'E1002' },
+  { login: 'priya', name: 'Priya Raman', email: 'priya@example.com', employeeId: 'E1005' },
+  { login: 'ingrid', name: 'Ingrid Ødegård', email: 'ingrid@example.com', employeeId: 'E1001', groups: ['engineering-leads'] },
+  { login: 'amara', name: 'Amara Okafor', email: 'amara@example.com', employeeId: 'E1000' },
+];
 
 const env: Record<string, string | undefined> = { ...devDefaults, ...process.env };
 let config;
@@ -57,12 +74,13 @@ const processes: TenureProcess[] = [];
 let temporal: RunningDevServer | undefined;
 let slapd: RunningSlapd | undefined;
 let mailSink: { stop(): Promise<void> } | undefined;
+let oidcProvider: RunningOidcProvider | undefined;
 let stopping = false;
 
 async function stopAll(code: number): Promise<never> {
   stopping = true;
   await Promise.all(processes.map((p) => p.kill()));
-  await Promise.all([temporal?.stop(), slapd?.stop(), mailSink?.stop()]);
+  await Promise.all([temporal?.stop(), slapd?.stop(), mailSink?.stop(), oidcProvider?.stop()]);
   process.exit(code);
 }
 
@@ -138,6 +156,16 @@ if (await isPortOpen(smtpPort)) {
   });
 }
 
+const oidc = config.portal.oidc;
+const oidcUrl = oidc ? new URL(oidc.issuer) : undefined;
+if (oidc && oidcUrl && env.TENURE_PORTAL_ISSUER === devDefaults.TENURE_PORTAL_ISSUER) {
+  if (await isPortOpen(Number(oidcUrl.port), oidcUrl.hostname)) {
+    log(`using the OpenID provider already at ${oidc.issuer}`);
+  } else {
+    oidcProvider = await startOidcProvider({ port: Number(oidcUrl.port), host: oidcUrl.hostname, client: { id: oidc.clientId, secret: oidc.clientSecret, redirectUri: oidc.redirectUrl }, people: demoPeople });
+  }
+}
+
 await ensureDatabase(config.database.url);
 await migrateDatabase(config.database.url);
 const { db, close } = createDb(config.database.url, { max: 1 });
@@ -160,6 +188,9 @@ Tenure is running (development mode).
   Access           catalogs from ${config.access.catalogsDir}, rollouts at ${config.access.rolloutPerSecond} people/s
                    reviews from ${config.access.reviewsDir}
   Mail             ${config.mail.smtpUrl} (messages are printed here, prefixed [mail])
+  Portal           ${api}/portal   (after \`npm run demo\`, sign in at ${oidc?.issuer ?? 'the configured provider'} as
+                   zoe or priya (employees), ingrid (manager, operator) or amara (administrator);
+                   any password)
   Dev API key      ${key}
                    (valid only while TENURE_MODE=development)
 

@@ -3,16 +3,16 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { consumePass, findLivePasses, lockLivePasses, passMatches } from '../../db/queries/access-passes';
 import { appendAuditEvents } from '../../db/queries/audit';
 import { clearFailures } from '../../db/queries/rate-limits';
-import { findIdentity, identityFacts } from '../../db/queries/identities';
-import { findDefinition, listDefinitions } from '../../db/queries/lifecycle-workflows';
-import { findRun, findTaskRun, listRuns } from '../../db/queries/lifecycle-runs';
-import { inScope, planTimeTriggeredRuns, triggerInstant } from '../../domain/lifecycle-runs';
+import { findIdentity } from '../../db/queries/identities';
+import { findDefinition } from '../../db/queries/lifecycle-workflows';
+import { findRun, findTaskRun } from '../../db/queries/lifecycle-runs';
 import { verifySignature } from '../../domain/signature';
 import { runIdSchema, taskIdSchema } from '../../domain/lifecycle-workflows';
 import { storableText } from '../../domain/text';
 import { employeeIdSchema, formatIssues } from '../../domain/worker-record';
 import { resumeTaskUpdate } from '../../workflows/messages';
 import { validationHook, type AppDeps } from '../app';
+import { lifecyclePreview, previewStatuses } from '../lifecycle-preview';
 import { clientAddress, recordFailedAuthentication, refuseFailedAuthentications, requireScope, type AppEnv } from '../auth';
 import { ApiError, errorResponses, errorSchema, validationFailed } from '../errors';
 import { countFailure, refuseWhileLimited } from '../rate-limit';
@@ -31,7 +31,7 @@ const previewItem = z.object({
   category: z.string(),
   version: z.number().int(),
   trigger: z.string(),
-  status: z.enum(['scheduled', 'due', 'ran', 'missed', 'out-of-scope', 'not-applicable', 'on-change', 'on-group-change', 'on-demand']),
+  status: z.enum(previewStatuses),
   at: z.string().nullable(),
   runId: z.string().nullable(),
 });
@@ -69,34 +69,8 @@ export function identityLifecycleRoutes(deps: AppDeps) {
     const { employeeId } = c.req.valid('param');
     const identity = await findIdentity(deps.db, employeeId);
     if (!identity) throw new ApiError(404, 'not_found', `no identity ${employeeId}`);
-    const now = deps.now().getTime();
-    const [definitions, runs] = await Promise.all([listDefinitions(deps.db, { enabledOnly: true }), listRuns(deps.db, { employeeId, limit: 1000 })]);
-    const ran = new Map(runs.map((run) => [run.triggerKey, run.id]));
-    const person = identityFacts(identity, identity.state === 'cancelled');
-    // The same planner the person's workflow asks, with the runs that already happened.
-    const plan = planTimeTriggeredRuns(definitions, person, now, new Set());
-    const statusOf = new Map<string, { status: z.infer<typeof previewItem>['status']; at: number; key: string }>();
-    for (const [status, list] of [['scheduled', plan.upcoming], ['due', plan.due], ['missed', plan.missed]] as const) {
-      for (const run of list) statusOf.set(run.definitionId, { status, at: run.at, key: run.key });
-    }
-    const items = definitions.map((definition) => {
-      const base = { workflowId: definition.id, name: definition.name, category: definition.category, version: definition.version };
-      const { trigger } = definition;
-      if (trigger.type !== 'time') {
-        const status = trigger.type === 'attribute-change' ? ('on-change' as const) : trigger.type === 'group-change' ? ('on-group-change' as const) : ('on-demand' as const);
-        return { ...base, trigger: trigger.type as string, status: inScope(definition, person.attributes) ? status : ('out-of-scope' as const), at: null, runId: null };
-      }
-      const describe = `${trigger.on} ${trigger.offset}${trigger.localTime ? ` at ${trigger.localTime}` : ''}`;
-      const planned = statusOf.get(definition.id);
-      if (!planned) {
-        const at = triggerInstant(trigger, person);
-        const status = at === undefined || person.withdrawn ? ('not-applicable' as const) : ('out-of-scope' as const);
-        return { ...base, trigger: describe, status, at: at === undefined ? null : new Date(at).toISOString(), runId: null };
-      }
-      const runId = ran.get(planned.key) ?? null;
-      return { ...base, trigger: describe, status: runId ? ('ran' as const) : planned.status, at: new Date(planned.at).toISOString(), runId };
-    });
-    return c.json({ employeeId, at: new Date(now).toISOString(), items }, 200);
+    const now = deps.now();
+    return c.json({ employeeId, at: now.toISOString(), items: await lifecyclePreview(deps.db, identity, now) }, 200);
   });
 
   const passLimit = { failures: deps.config.rateLimitPolicy.passFailures, windowMs: deps.config.rateLimitPolicy.passWindowMs };

@@ -6,8 +6,8 @@ import { removeAssignment } from '../../db/queries/access-changes';
 import { findIdentity, type IdentityRow } from '../../db/queries/identities';
 import { assignmentIdSchema, packageIdSchema } from '../../domain/access-packages';
 import { accessChangedSignal, identityWorkflowId } from '../../workflows/messages';
-import { presentAssignment, presentRequest, presentRequestable, assignmentSchema, requestablePackageSchema, requestSchema } from '../access-schemas';
-import { conflictOf, requestPoliciesFor, startAccessRequest } from '../access-service';
+import { presentAssignment, presentRequest, assignmentSchema, requestablePackageSchema, requestSchema } from '../access-schemas';
+import { requestablePackages, startAccessRequest } from '../access-service';
 import { validationHook, type AppDeps } from '../app';
 import { requireScope, type AppEnv } from '../auth';
 import { ApiError, errorResponses, errorSchema } from '../errors';
@@ -86,14 +86,7 @@ export function meRoutes(deps: AppDeps) {
   });
 
   app.openapi(routes.packages, async (c) => {
-    const identity = await person(deps, c);
-    const items = [];
-    for (const accessPackage of await listPackages(deps.db)) {
-      const policies = requestPoliciesFor(accessPackage, identity);
-      if (!accessPackage.enabled || policies.length === 0) continue;
-      items.push(presentRequestable(accessPackage, policies, await conflictOf(deps, identity, accessPackage)));
-    }
-    return c.json({ items }, 200);
+    return c.json({ items: await requestablePackages(deps, await person(deps, c)) }, 200);
   });
 
   app.openapi(routes.requests, async (c) => {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
 import { auditEvents } from '../schema';
 
@@ -33,4 +33,9 @@ export async function findAuditEvents(db: DbOrTx, filter: { employeeId: string; 
     .where(and(eq(auditEvents.employeeId, filter.employeeId), filter.after === undefined ? undefined : gt(auditEvents.id, filter.after)))
     .orderBy(asc(auditEvents.id))
     .limit(filter.limit);
+}
+
+/** A person's latest events, newest first. */
+export async function recentAuditEvents(db: DbOrTx, employeeId: string, limit: number): Promise<AuditEventRow[]> {
+  return db.select().from(auditEvents).where(eq(auditEvents.employeeId, employeeId)).orderBy(desc(auditEvents.id)).limit(limit);
 }

@@ -77,6 +77,11 @@ export async function findIdentity(db: DbOrTx, employeeId: string): Promise<Iden
   return row;
 }
 
+/** The people whose work email is this address, in any case (the portal matches sign-ins by it). */
+export async function findIdentitiesByWorkEmail(db: DbOrTx, email: string): Promise<IdentityRow[]> {
+  return db.select().from(identities).where(sql`lower(${identities.workEmail}) = ${email.toLowerCase()}`).limit(2);
+}
+
 export async function findIdentities(db: DbOrTx, employeeIds: string[]): Promise<IdentityRow[]> {
   if (employeeIds.length === 0) return [];
   return db.select().from(identities).where(inArray(identities.employeeId, employeeIds)).orderBy(asc(identities.employeeId));

@@ -11,3 +11,4 @@ export * from './access';
 export * from './access-rollouts';
 export * from './access-reviews';
 export * from './guests';
+export * from './portal-sessions';

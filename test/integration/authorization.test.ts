@@ -1,14 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, scopes, type Scope } from '../../api/api-keys';
 import { guestTicketHash, insertTicket } from '../../db/queries/guests';
+import { scopesOf, type PortalRole } from '../../portal/session';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/environment';
+import { formBody, portalSession } from '../helpers/portal';
 
 // The authorization matrix, generated from the app's own route table: every route is asked
-// with no key, a bad key and a key of each scope, and the answer is compared with the table
-// below of what each scope may do. A route added without a decision here fails the suite.
+// with no key, a bad key, a key of each scope and a portal session of each role, and the
+// answer is compared with the table below of what each may do. A route added without a
+// decision here fails the suite.
 
-/** `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody). `guest`: a guest ticket, never an API key. */
-type Access = Scope | 'public' | 'signature' | 'person' | 'guest';
+/**
+ * `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody).
+ * `portal:…`: a page or form of the portal, for a session with that scope (`portal:signed-in`: any session);
+ * `portal:public`: the sign-in pages. API keys do not open the portal, and sessions do not open the API.
+ * `guest`: a guest ticket, never an API key or a session.
+ */
+type Access = Scope | 'public' | 'signature' | 'person' | 'guest' | 'portal:public' | 'portal:signed-in' | `portal:${Scope}`;
 
 /** Who may call each route (Hono's path syntax, as the router lists it). */
 const decided: Record<string, Access> = {
@@ -109,10 +117,28 @@ const decided: Record<string, Access> = {
   'GET /v1/connected-organisations/:id': 'admin',
   'PUT /v1/connected-organisations/:id': 'admin',
   'DELETE /v1/connected-organisations/:id': 'admin',
+  'GET /portal': 'portal:public',
+  'GET /portal/sign-in': 'portal:public',
+  'GET /portal/callback': 'portal:public',
+  'POST /portal/sign-out': 'portal:signed-in',
+  'GET /portal/*': 'portal:signed-in',
+  'GET /portal/request': 'portal:self-service',
+  'GET /portal/request/:packageId': 'portal:self-service',
+  'POST /portal/request/:packageId': 'portal:self-service',
+  'GET /portal/access': 'portal:self-service',
+  'GET /portal/access/:id/extend': 'portal:self-service',
+  'POST /portal/access/:id/extend': 'portal:self-service',
+  'POST /portal/access/:id/remove': 'portal:self-service',
+  'GET /portal/approvals': 'portal:self-service',
+  'POST /portal/approvals/:id': 'portal:self-service',
+  'GET /portal/reviews': 'portal:self-service',
+  'POST /portal/reviews/:campaignId/items/:itemId': 'portal:self-service',
+  'GET /portal/people': 'portal:identities:read',
+  'GET /portal/people/:employeeId': 'portal:identities:read',
 };
 
 /** Values for path parameters: well formed, naming nothing that exists, so no request changes anything. */
-const samples: Record<string, string> = { employeeId: 'E-AUTHZ-NOBODY', id: 'authz-nothing', runId: 'lifecycle-authz-nothing', taskId: 'task-1', name: 'no-such-target', file: 'swagger-ui.css', on: 'created', token: 'authz-no-such-link', campaignId: 'authz-no-such-campaign', itemId: '1' };
+const samples: Record<string, string> = { packageId: 'authz-nothing', employeeId: 'E-AUTHZ-NOBODY', id: 'authz-nothing', runId: 'lifecycle-authz-nothing', taskId: 'task-1', name: 'no-such-target', file: 'swagger-ui.css', on: 'created', token: 'authz-no-such-link', campaignId: 'authz-no-such-campaign', itemId: '1' };
 
 let env: TestEnvironment;
 const keys = new Map<Scope, string>();
@@ -131,17 +157,48 @@ function routeTable(): string[] {
   return [...new Set(env.app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
 }
 
-const concrete = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => samples[name] ?? name);
+const concrete = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => samples[name] ?? name).replace(/\*$/, 'no-such-page');
+
+type Credential = { authorization: string } | { role: PortalRole } | { cookie: string };
 
 let address = 0;
-async function ask(route: string, authorization?: string) {
+async function ask(route: string, credential?: Credential) {
   const [method, path] = route.split(' ') as [string, string];
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
+  const portal = path === '/portal' || path.startsWith('/portal/');
+  const headers: Record<string, string> = { 'content-type': portal ? 'application/x-www-form-urlencoded' : 'application/json' };
+  let body = method === 'GET' ? undefined : portal ? '' : '{}';
+  if (credential && 'authorization' in credential) headers.authorization = credential.authorization;
+  if (credential && 'cookie' in credential) headers.cookie = credential.cookie;
+  if (credential && 'role' in credential) {
+    // A fresh session each time (signing out ends one), and its CSRF token in every form: what is judged is the scope.
+    const session = await portalSession(env.db, 'E-AUTHZ-ME', scopesOf(credential.role));
+    headers.cookie = session.cookie;
+    if (body !== undefined) body = formBody({ csrf: session.csrf });
+  }
   // Each request from an address of its own: the bad keys must not trip the failure limit.
   address++;
-  const res = await env.app.request(concrete(path), { method, headers, body: method === 'GET' ? undefined : '{}' }, { incoming: { socket: { remoteAddress: `10.9.${address >> 8}.${address & 255}` } } });
+  const res = await env.app.request(concrete(path), { method, headers, body }, { incoming: { socket: { remoteAddress: `10.9.${address >> 8}.${address & 255}` } } });
   await res.arrayBuffer();
-  return res.status;
+  // The portal sends a browser without a session to sign in.
+  const toSignIn = res.status === 303 && (res.headers.get('location') ?? '').startsWith('/portal/sign-in');
+  return { status: res.status, toSignIn };
+}
+
+/** What a credential may expect of a route. */
+function expectation(access: Access, who: { key?: Scope; role?: PortalRole; guest?: true }): 'allowed' | 'unauthenticated' | 'forbidden' {
+  if (access === 'public' || access === 'signature' || access === 'portal:public') return 'allowed';
+  // A guest ticket opens the guest routes and nothing else; nothing else opens them.
+  if (access === 'guest') return who.guest ? 'allowed' : 'unauthenticated';
+  if (who.guest) return 'unauthenticated';
+  if (access.startsWith('portal:')) {
+    if (!who.role) return 'unauthenticated';
+    if (access === 'portal:signed-in') return 'allowed';
+    const scope = access.slice('portal:'.length) as Scope;
+    return scopesOf(who.role).some((s) => s === scope || s === 'admin') ? 'allowed' : 'forbidden';
+  }
+  if (!who.key) return 'unauthenticated';
+  const scope = who.key;
+  return scope === access || (scope === 'admin' && access !== 'person') || (access === 'person' && scope === 'self-service') ? 'allowed' : 'forbidden';
 }
 
 describe('authorization matrix', () => {
@@ -151,27 +208,25 @@ describe('authorization matrix', () => {
     expect(Object.keys(decided).filter((route) => !routes.includes(route)), 'decisions for routes that do not exist').toEqual([]);
   });
 
-  it('answers every route × {no key, bad key, each scope} as the table says', async () => {
+  it('answers every route × {no key, bad key, a guest ticket, each scope, each portal role} as the table says', async () => {
     const mismatches: string[] = [];
     const bad = `Bearer tnr_000000000000_${'x'.repeat(43)}`;
+    const roles: PortalRole[] = ['employee', 'operator', 'administrator'];
     for (const route of routeTable()) {
       const access = decided[route]!;
-      const open = access === 'public' || access === 'signature';
-      const credentials: [string, string | undefined, 'allowed' | 'unauthenticated' | 'forbidden'][] = [
-        ['no key', undefined, open ? 'allowed' : 'unauthenticated'],
-        ['bad key', bad, open ? 'allowed' : 'unauthenticated'],
-        // A guest ticket opens the guest routes and nothing else; an API key never opens them.
-        ['guest ticket', `Bearer ${ticket}`, open || access === 'guest' ? 'allowed' : 'unauthenticated'],
-        ...[...keys].map(([scope, key]): [string, string, 'allowed' | 'unauthenticated' | 'forbidden'] => [
-          scope,
-          `Bearer ${key}`,
-          access === 'guest' ? 'unauthenticated' : open || scope === access || (scope === 'admin' && access !== 'person') || (access === 'person' && scope === 'self-service') ? 'allowed' : 'forbidden',
-        ]),
+      const credentials: [string, Credential | undefined, { key?: Scope; role?: PortalRole; guest?: true }][] = [
+        ['no key', undefined, {}],
+        ['bad key', { authorization: bad }, {}],
+        ['a guest ticket', { authorization: `Bearer ${ticket}` }, { guest: true }],
+        ['a forged session cookie', { cookie: `tenure_session=${'A'.repeat(43)}` }, {}],
+        ...[...keys].map(([scope, key]): [string, Credential, { key: Scope }] => [scope, { authorization: `Bearer ${key}` }, { key: scope }]),
+        ...roles.map((role): [string, Credential, { role: PortalRole }] => [`a portal ${role}`, { role }, { role }]),
       ];
-      for (const [who, authorization, expected] of credentials) {
-        const status = await ask(route, authorization);
+      for (const [who, credential, as] of credentials) {
+        const expected = expectation(access, as);
+        const { status, toSignIn } = await ask(route, credential);
         // The callback is judged by its signature alone: without one it is 401 (or 404 for a run that does not exist), never 403.
-        const outcome = status === 403 ? 'forbidden' : status === 401 && access !== 'signature' ? 'unauthenticated' : 'allowed';
+        const outcome = status === 403 ? 'forbidden' : toSignIn || (status === 401 && access !== 'signature') ? 'unauthenticated' : 'allowed';
         if (outcome !== expected) mismatches.push(`${route} with ${who}: ${status}, expected ${expected}`);
       }
     }

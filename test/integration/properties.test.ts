@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createApiKey } from '../../api/api-keys';
-import { saveCatalog, savePackage } from '../../db/queries/access';
+import { listRequests, saveCatalog, savePackage } from '../../db/queries/access';
 import { guestTicketHash, insertTicket, listOrganisations } from '../../db/queries/guests';
 import { connectedOrganisationSchema } from '../../domain/connected-organisations';
 import { listRuns } from '../../db/queries/lifecycle-runs';
@@ -20,6 +20,7 @@ import { workerRecordSchema } from '../../domain/worker-record';
 import { fromSchema, hostileValue, mutated, pathValue } from '../helpers/arbitraries';
 import { workerRecord } from '../helpers/builders';
 import { startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { portalSession, type TestSession } from '../helpers/portal';
 import { seedIdentity, seedPass, seedWaitingExtensionRun } from '../helpers/seed';
 
 // Property-based: requests generated from each route's zod schemas plus hostile input, sent to
@@ -46,12 +47,14 @@ const log = pino(
 );
 
 let env: TestEnvironment;
-const known = { employeeId: [] as string[], id: [] as string[], campaignId: [] as string[], itemId: [] as string[], runId: [] as string[], taskId: ['ticket', 'task-1'], name: ['ldap'], file: ['swagger-ui.css', 'swagger-ui-bundle.js'] };
+const known = { packageId: ['prop-pack'], employeeId: [] as string[], id: [] as string[], campaignId: [] as string[], itemId: [] as string[], runId: [] as string[], taskId: ['ticket', 'task-1'], name: ['ldap'], file: ['swagger-ui.css', 'swagger-ui-bundle.js'] };
 let waiting: { runId: string; taskId: string };
 /** A self-service key acting as PROP-A, for the routes of a person. */
 let selfKey: string;
 /** A guest ticket of guest@prop.test, for the guest routes. */
 let guestTicket: string;
+/** PROP-A signed in to the portal as an operator, for the pages and forms of the portal. */
+let session: TestSession;
 
 beforeAll(async () => {
   env = await startTestEnvironment({
@@ -107,10 +110,14 @@ afterAll(async () => {
 /** Ids that exist now, so generated requests reach real rows as well as missing ones; one definition stays runnable. */
 async function refreshKnown() {
   await setDefinitionEnabled(env.db, 'prop-demand', true);
+  // A fresh session for each route: fuzzing the sign-out form ends the one it was given.
+  session = await portalSession(env.db, 'PROP-A', ['self-service', 'identities:read']);
   known.id = (await listDefinitions(env.db)).map((d) => d.id);
   known.runId = [...new Set([waiting.runId, ...(await listRuns(env.db, { limit: 20 })).map((r) => r.id)])];
   known.id.push(...(await listReviews(env.db)).map((r) => r.id));
   known.id.push(...(await listOrganisations(env.db)).map((o) => o.id));
+  // Requests that wait for someone else, so the portal's approval form meets real ones.
+  known.id.push(...(await listRequests(env.db, { status: 'pending', limit: 5 })).map((r) => r.id));
   const campaigns = await listCampaigns(env.db, 'prop-review');
   known.campaignId = campaigns.map((c) => c.id);
   known.itemId = campaigns.length > 0 ? (await campaignItems(env.db, campaigns[0]!.id, { limit: 5 })).map((i) => String(i.id)) : [];
@@ -173,12 +180,34 @@ function bodyFor(key: string, schema: z.ZodType | undefined): fc.Arbitrary<unkno
       return fc.oneof(fc.record({ email: guestEmails, code: fc.oneof(fc.stringMatching(/^[0-9]{8}$/), fc.string()) }), fromSchema(schema!));
     case 'POST /v1/guest/access-requests':
       return fc.oneof(mutated({ packageId: 'prop-guest-pack', justification: 'our project', givenName: 'Gita', familyName: 'Guest' }, schema!), fromSchema(schema!));
+    case 'POST /portal/sign-out':
+    case 'POST /portal/request/{packageId}':
+    case 'POST /portal/access/{id}/extend':
+    case 'POST /portal/access/{id}/remove':
+    case 'POST /portal/approvals/{id}':
+    case 'POST /portal/reviews/{campaignId}/items/{itemId}':
+      return portalForm;
     case 'POST /v1/lifecycle-runs/{runId}/tasks/{taskId}/resume':
       return fc.oneof(fc.record({ outcome: fc.constantFrom('completed', 'failed', 'maybe'), message: fc.oneof(fc.string(), hostileValue) }, { requiredKeys: ['outcome'] }), hostileValue);
     default:
       return schema ? fromSchema(schema) : undefined;
   }
 }
+
+/** A portal form: the session's CSRF token or a forged one, fields valid, hostile or missing, and fields nobody asked for. */
+const formText = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('', '\u0000', '\ud800', 'x'.repeat(3000), '<script>alert(1)</script>', '2027-02-30', '9999-12-31', '2020-01-01', 'approve', 'deny'));
+const portalForm: fc.Arbitrary<Record<string, string>> = fc.record(
+  {
+    csrf: fc.oneof({ weight: 4, arbitrary: fc.constant('(session)') }, { weight: 1, arbitrary: formText }),
+    decision: fc.oneof(fc.constantFrom('approve', 'deny', 'dont-know'), formText),
+    justification: formText,
+    until: fc.oneof(fc.constantFrom('2027-01-31', new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)), formText),
+    policyId: fc.oneof(fc.constant('ask'), formText),
+    extra: formText,
+  },
+  { requiredKeys: [] },
+);
+const isPortal = (path: string) => path === '/portal' || path.startsWith('/portal/');
 
 const jsonContent = (route: RouteConfig) => (route.request?.body?.content?.['application/json'] as { schema?: z.ZodType } | undefined)?.schema;
 const shapeOf = (schema: unknown) => ((schema as { _zod?: { def: { shape?: Record<string, z.ZodType> } } } | undefined)?._zod?.def.shape ?? {}) as Record<string, z.ZodType>;
@@ -201,9 +230,16 @@ function requestFor(route: RouteConfig): fc.Arbitrary<GeneratedRequest> {
           ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v) ?? '']))
           : { junk: String(value) },
       )
-    : fc.constant({});
+    : isPortal(route.path)
+      ? fc.record({ q: formText, returnTo: fc.oneof(fc.constantFrom('/portal/access', '//evil.example', 'https://evil.example/', '/portal/../v1'), formText), done: formText, error: formText, code: formText, state: formText }, { requiredKeys: [] })
+      : fc.constant({});
   const body = bodyFor(key, jsonContent(route));
-  const encoded = body
+  const encoded = isPortal(route.path) && body
+    ? fc.oneof(
+        { weight: 12, arbitrary: body.map((value) => ({ text: new URLSearchParams(value as Record<string, string>).toString(), type: 'application/x-www-form-urlencoded' })) },
+        { weight: 1, arbitrary: fc.constantFrom({ text: 'csrf=%ZZ&decision', type: 'application/x-www-form-urlencoded' }, { text: '{"decision":"approve"}', type: 'application/json' }, { text: '--x\r\n', type: 'multipart/form-data; boundary=x' }, { text: 'x'.repeat(20_000), type: 'application/x-www-form-urlencoded' }) },
+      )
+    : body
     ? fc.oneof(
         { weight: 12, arbitrary: body.map((value) => ({ text: JSON.stringify(value) ?? 'null', type: 'application/json' })) },
         { weight: 1, arbitrary: fc.constantFrom({ text: '{"asOf":', type: 'application/json' }, { text: 'hello', type: 'text/plain' }, { text: '', type: 'application/json' }, { text: '[]', type: 'application/x-www-form-urlencoded' }) },
@@ -215,7 +251,7 @@ function requestFor(route: RouteConfig): fc.Arbitrary<GeneratedRequest> {
     values.forEach((value, i) => (path = path.replace(`{${names[i]}}`, value)));
     const asPerson = route.path.startsWith('/v1/me') || route.path.endsWith('/decision');
     const asGuest = route.path.startsWith('/v1/guest/');
-    const headers: Record<string, string> = callback || route.path.includes('/hooks/') || route.path.startsWith('/v1/guest-sign-in') ? {} : { authorization: `Bearer ${asGuest ? guestTicket : asPerson ? selfKey : env.key}` };
+    const headers: Record<string, string> = callback || route.path.includes('/hooks/') || route.path.startsWith('/v1/guest-sign-in') ? {} : isPortal(route.path) ? { cookie: '(session)' } : { authorization: `Bearer ${asGuest ? guestTicket : asPerson ? selfKey : env.key}` };
     if (payload) headers['content-type'] = payload.type;
     return { method: route.method.toUpperCase(), path, query: q as Record<string, string>, headers, body: payload?.text, address, signed: callback && sign };
   });
@@ -223,13 +259,17 @@ function requestFor(route: RouteConfig): fc.Arbitrary<GeneratedRequest> {
 
 async function send(request: GeneratedRequest) {
   const headers = { ...request.headers };
+  // The session is made per route (per request for the sign-out form, which ends it), after the requests are generated: put it in now.
+  if (request.path === '/portal/sign-out') session = await portalSession(env.db, 'PROP-A', ['self-service', 'identities:read']);
+  if (headers.cookie === '(session)') headers.cookie = session.cookie;
+  const body = request.body?.replace('csrf=%28session%29', `csrf=${session.csrf}`);
   if (request.signed) {
     const timestamp = String(Math.floor(Date.now() / 1000));
     headers['x-tenure-timestamp'] = timestamp;
     headers['x-tenure-signature'] = await signPayload(extensionSecret, timestamp, request.body ?? '');
   }
   const query = new URLSearchParams(request.query).toString();
-  const res = await env.app.request(`${request.path}${query ? `?${query}` : ''}`, { method: request.method, headers, body: request.body }, { incoming: { socket: { remoteAddress: request.address } } });
+  const res = await env.app.request(`${request.path}${query ? `?${query}` : ''}`, { method: request.method, headers, body }, { incoming: { socket: { remoteAddress: request.address } } });
   const text = await res.text();
   return { status: res.status, text, retryAfter: res.headers.get('retry-after') };
 }
@@ -305,7 +345,7 @@ const readRoutes = () => routesOf((r) => r.method === 'get');
 describe('generated requests against the real app', () => {
   it('covers the routes of the app: every write endpoint and every read route', () => {
     if (onlyRoutes) return;
-    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk', 'POST /v1/guest-sign-in', 'POST /v1/guest-sign-in/verify', 'POST /v1/guest/access-requests', 'POST /v1/connected-organisations', 'PUT /v1/connected-organisations/{id}']));
+    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk', 'POST /v1/guest-sign-in', 'POST /v1/guest-sign-in/verify', 'POST /v1/guest/access-requests', 'POST /v1/connected-organisations', 'PUT /v1/connected-organisations/{id}', 'POST /portal/request/{packageId}', 'POST /portal/approvals/{id}', 'POST /portal/access/{id}/extend', 'POST /portal/access/{id}/remove', 'POST /portal/sign-out']));
     expect(readRoutes().map((r) => r.path)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/identities', '/openapi.json', '/docs', '/docs/assets/{file}']));
   });
 

@@ -144,7 +144,7 @@ describe('loadConfig: targets from the file', () => {
 
   it('loads the example configuration shipped in examples/', () => {
     const yaml = readFileSync(new URL('../../examples/tenure.yaml', import.meta.url), 'utf8');
-    const env = { ...secrets, TENURE_DATABASE_URL: 'postgres://db/tenure' };
+    const env = { ...secrets, TENURE_DATABASE_URL: 'postgres://db/tenure', PORTAL_CLIENT_SECRET: 'portal-secret' };
     expect(loadWithFile(yaml, env).targets.map((t) => t.config.type)).toEqual(['ldap', 'active-directory', 'scim', 'sql']);
   });
 });

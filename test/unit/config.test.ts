@@ -217,6 +217,14 @@ describe('loadConfig: environment', () => {
       TENURE_GUEST_CODES_PER_ADDRESS: ['4', 4],
       TENURE_GUEST_CODES_PER_CLIENT: ['40', 40],
       TENURE_GUEST_CODE_WINDOW: ['PT30M', 'PT30M'],
+      TENURE_PORTAL_ISSUER: ['https://idp.acme.org', 'https://idp.acme.org'],
+      TENURE_PORTAL_CLIENT_ID: ['tenure', 'tenure'],
+      TENURE_PORTAL_CLIENT_SECRET: ['client-secret', 'client-secret'],
+      TENURE_PORTAL_REDIRECT_URL: ['https://tenure.acme.org/portal/callback', 'https://tenure.acme.org/portal/callback'],
+      TENURE_PORTAL_MATCH_CLAIM: ['employee_id', 'employee_id'],
+      TENURE_PORTAL_OPERATORS: ['E1, E2', ['E1', 'E2']],
+      TENURE_PORTAL_ADMINISTRATORS: ['E3', ['E3']],
+      TENURE_TEMPORAL_UI_URL: ['https://temporal.acme.org', 'https://temporal.acme.org'],
     };
     const env = Object.fromEntries(Object.entries(samples).map(([variable, [value]]) => [variable, value]));
     const config = loadConfig(env);
@@ -224,6 +232,20 @@ describe('loadConfig: environment', () => {
       const path = environmentOverrides[variable as keyof typeof environmentOverrides];
       expect(config, variable).toHaveProperty(path.split('.'), expected);
     }
+  });
+});
+
+describe('loadConfig: portal', () => {
+  it('turns sign-in on with an issuer, a client id and a secret; the callback defaults to the public URL', () => {
+    expect(loadConfig({}).portal.oidc).toBeUndefined();
+    const config = loadConfig({ TENURE_PUBLIC_URL: 'https://tenure.acme.org/', TENURE_PORTAL_ISSUER: 'https://idp.acme.org', TENURE_PORTAL_CLIENT_ID: 'tenure', TENURE_PORTAL_CLIENT_SECRET: 's' });
+    expect(config.portal.oidc).toEqual({ issuer: 'https://idp.acme.org', clientId: 'tenure', clientSecret: 's', redirectUrl: 'https://tenure.acme.org/portal/callback' });
+    expect(config.portal).toMatchObject({ matchClaim: 'email', groupsClaim: 'groups', sessionLifetimeMs: 8 * 3600_000, idleTimeoutMs: 30 * 60_000 });
+  });
+
+  it('refuses an issuer without client credentials, naming the variables', () => {
+    expect(() => loadConfig({ TENURE_PORTAL_ISSUER: 'https://idp.acme.org' })).toThrow(/TENURE_PORTAL_CLIENT_ID/);
+    expect(() => loadConfig({ TENURE_PORTAL_MATCH_CLAIM: 'phone' })).toThrow(/portal\.matchClaim \(TENURE_PORTAL_MATCH_CLAIM\)/);
   });
 });
 

@@ -22,6 +22,7 @@ describe('examples/tenure.yaml', () => {
       AD_PASSWORD: 'ad-secret',
       CRM_SCIM_TOKEN: 'crm-token',
       PAYROLL_DB_PASSWORD: 'payroll-secret',
+      PORTAL_CLIENT_SECRET: 'portal-secret',
     };
     const config = loadConfig(env, { readFile: (path) => readFileSync(path, 'utf8') });
     expect(config.targets.map((t) => [t.config.name, t.config.type])).toEqual([
@@ -34,6 +35,7 @@ describe('examples/tenure.yaml', () => {
     expect(ad.type === 'active-directory' && ad.bindPassword).toBe('ad-secret');
     const payroll = config.targets[3]!.config;
     expect(payroll.type === 'sql' && payroll.url).toBe('postgres://tenure:payroll-secret@payroll-db.example.com:5432/payroll');
+    expect(config.portal.oidc).toEqual({ issuer: 'https://login.example.com/', clientId: 'tenure', clientSecret: 'portal-secret', redirectUrl: 'https://tenure.example.com/portal/callback' });
   });
 });
 
