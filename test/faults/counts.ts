@@ -214,7 +214,7 @@ export interface Tally {
   movers: number;
   ldap: LostDoubled & { enabled: number; applied: number; moversApplied: number };
   created: Record<string, LostDoubled>;
-  welcome: LostDoubled;
+  welcome: LostDoubled & { resent: number };
   allStaff: { members: number; missing: number };
   ruleGroup: { right: number; wrong: number };
   targets: Record<string, LostDoubled & { applied: number; moversApplied: number }>;
@@ -247,11 +247,13 @@ export function tally(snap: Snapshot, cohort: Cohort): Tally {
       moversApplied: movers.filter((p) => p.ldap.applied).length,
     },
     created: Object.fromEntries(['ldap', ...targetNames].map((name) => [name, lostDoubled((p) => p.created[name] ?? 0)])),
-    welcome: (() => {
-      const welcome = lostDoubled((p) => p.welcomeMails);
-      const resent = people.filter((p) => p.welcomeMails > 1 && p.welcomeMessageIds < p.welcomeMails).length;
-      return resent ? { ...welcome, examples: [...welcome.examples, `${resent} of the doubles resent one Message-ID`] } : welcome;
-    })(),
+    // Two different welcome messages are a double; the same message (one Message-ID) delivered
+    // again is a resend, which only a worker killed between the server's acceptance and its
+    // record of it can cause.
+    welcome: {
+      ...lostDoubled((p) => p.welcomeMessageIds),
+      resent: people.filter((p) => p.welcomeMails > p.welcomeMessageIds).length,
+    },
     allStaff: { members: people.filter((p) => p.ldap.allStaff).length, missing: people.filter((p) => !p.ldap.allStaff).length },
     ruleGroup: { right: people.filter((p) => p.ldap.ruleGroupRight).length, wrong: people.filter((p) => !p.ldap.ruleGroupRight).length },
     targets: Object.fromEntries(

@@ -172,7 +172,10 @@ export async function startFaultStack(options: FaultStackOptions) {
       tenure.child.once('exit', (code, signal) => {
         if (stopping || running.retired) return;
         crashes.push({ name: running.name, at: Date.now(), code, signal, output: tenure.output().slice(-3000) });
-        log(`${running.name} exited by itself (${code ?? signal}); restarting it`);
+        // The whole of what it printed, for the post-mortem: the counts show only its last lines.
+        const outputFile = join(tmpdir(), `tenure-fault-${options.label}-${running.name}-${Date.now()}.log`);
+        writeFileSync(outputFile, tenure.output());
+        log(`${running.name} exited by itself (${code ?? signal}); restarting it; its output is in ${outputFile}`);
         const index = members.indexOf(running);
         setTimeout(() => {
           if (!stopping && index >= 0) members[index] = launch(member);
