@@ -42,10 +42,10 @@ export const cookieNames = (publicUrl: string) => {
 };
 
 /** Stores a new session and sets its cookie. */
-export async function openSession(deps: Deps, c: Context, person: { kind: SessionKind; identityId: string; subject?: string; scopes: Scope[] }): Promise<void> {
+export async function openSession(deps: Deps, c: Context, person: { kind: SessionKind; identityId: string; subject?: string; scopes: Scope[]; lifetimeMs?: number }): Promise<void> {
   const id = newSessionId();
   const now = deps.now();
-  const { sessionLifetimeMs } = deps.config.portal;
+  const sessionLifetimeMs = Math.min(person.lifetimeMs ?? Infinity, deps.config.portal.sessionLifetimeMs);
   await insertPortalSession(deps.db, { idHash: sessionIdHash(id)!, kind: person.kind, identityId: person.identityId, subject: person.subject ?? null, scopes: person.scopes, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + sessionLifetimeMs) });
   const names = cookieNames(deps.config.api.publicUrl);
   setCookie(c, names.session, id, { path: '/', httpOnly: true, secure: names.secure, sameSite: 'Lax', maxAge: Math.floor(sessionLifetimeMs / 1000) });

@@ -151,7 +151,8 @@ export function guestSignInPages(app: Hono<PortalEnv>, deps: AppDeps) {
       throw error;
     }
     await deleteExpiredPortalSessions(deps.db, deps.now());
-    await openSession(deps, c, { kind: 'guest', identityId: email, scopes: [] });
+    // A guest's session lasts no longer than the API's guest ticket would.
+    await openSession(deps, c, { kind: 'guest', identityId: email, scopes: [], lifetimeMs: deps.config.guestPolicy.ticketLifetimeMs });
     await appendAuditEvents(deps.db, [{ kind: 'portal.signed-in', actor: `guest:${email}`, system: 'portal', summary: `${email} signed in to the portal as a guest`, details: { role: 'guest' } }]);
     return c.redirect('/portal/guest/request', 303);
   });
