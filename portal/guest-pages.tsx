@@ -5,15 +5,16 @@ import { presentRequestable } from '../api/access-schemas';
 import type { AppDeps } from '../api/app';
 import { clientAddress } from '../api/auth';
 import { ApiError } from '../api/errors';
-import { describeGuest, guestPackages, guestRequests, requestGuestCode, startGuestRequest, verifyGuestCode } from '../api/guest-service';
+import { describeGuest, type GuestIdentity, guestPackages, guestRequests, requestGuestCode, startGuestRequest, verifyGuestCode } from '../api/guest-service';
 import { appendAuditEvents } from '../db/queries/audit';
+import { findOrganisation } from '../db/queries/guests';
 import { deleteExpiredPortalSessions } from '../db/queries/portal-sessions';
 import { guestCodePattern } from '../domain/guest-codes';
 import { isPlainText } from '../domain/text';
 import { approverNames, PackageSummary, type Requestable } from './access-pages';
 import { checkForm, checkFormOf, cookieNames, openSession, requireGuest, signedIn, textField, type PortalEnv } from './context';
-import { listPackages } from './queries';
-import { Layout, render, when } from './render';
+import { findIdentities, listPackages } from './queries';
+import { Layout, nameOf, render, when } from './render';
 import { csrfToken, newSessionId, sessionIdHash } from './session';
 
 // Guests from partner organisations: sign in with a code mailed to their address (the same
@@ -39,7 +40,8 @@ function emailOf(form: Record<string, string>): string {
 /** The guests' sign-in: before any session, so mounted before the portal's sign-in check. */
 export function guestSignInPages(app: Hono<PortalEnv>, deps: AppDeps) {
   const names = cookieNames(deps.config.api.publicUrl);
-  const codeMinutes = Math.round(deps.config.guestPolicy.codeLifetimeMs / 60_000);
+  const codeSeconds = Math.round(deps.config.guestPolicy.codeLifetimeMs / 1000);
+  const codeLasts = codeSeconds < 120 ? `${codeSeconds} seconds` : `${Math.round(codeSeconds / 60)} minutes`;
 
   /**
    * No session exists before a guest signs in, so the sign-in forms carry a token of their own:
@@ -92,7 +94,7 @@ export function guestSignInPages(app: Hono<PortalEnv>, deps: AppDeps) {
       c,
       <Layout title="We mailed you a code">
         <p>
-          If <strong>{email}</strong> may sign in here, a mail with an 8-digit code is on its way. The code works once, for {codeMinutes} minutes.
+          If <strong>{email}</strong> may sign in here, a mail with an 8-digit code is on its way. The code works once, for {codeLasts}.
         </p>
         {problem ? (
           <div class="problem" role="alert">
@@ -159,8 +161,19 @@ export function guestSignInPages(app: Hono<PortalEnv>, deps: AppDeps) {
 
 }
 
+const sponsorsApprover = "the guest organisation's sponsors";
+
 /** A signed-in guest's pages: Request access and My requests. */
 export function guestPages(app: Hono<PortalEnv>, deps: AppDeps) {
+  /** Approvers as a guest knows them: their organisation's sponsors by name. */
+  async function namesFor(guest: GuestIdentity, items: Requestable[]): Promise<(id: string) => string> {
+    const name = await approverNames(deps, items);
+    const organisation = guest.organisation ? await findOrganisation(deps.db, guest.organisation.id) : undefined;
+    const sponsors = (await findIdentities(deps.db, organisation?.sponsors ?? [])).map((p) => p.displayName);
+    const yours = sponsors.length > 0 ? `your sponsor${sponsors.length > 1 ? 's' : ''} ${sponsors.join(', ')}` : 'your sponsor';
+    return (id) => (id === sponsorsApprover ? yours : name(id));
+  }
+
   /** What the guest may ask for, in the shape the employee pages show. */
   async function openToMe(email: string): Promise<Requestable[]> {
     return (await guestPackages(deps, email)).map(({ accessPackage, policies }) => presentRequestable(accessPackage, policies, undefined));
@@ -170,7 +183,7 @@ export function guestPages(app: Hono<PortalEnv>, deps: AppDeps) {
     const session = signedIn(c);
     const guest = await describeGuest(deps, session.guestEmail!);
     const items = await openToMe(guest.email);
-    const name = await approverNames(deps, items);
+    const name = await namesFor(guest, items);
     return render(
       c,
       <Layout title="Request access" session={session} active="guest-request">
@@ -206,7 +219,7 @@ export function guestPages(app: Hono<PortalEnv>, deps: AppDeps) {
     return render(
       c,
       <Layout title={`Request ${item.name}`} session={session} active="guest-request">
-        <PackageSummary item={item} name={await approverNames(deps, [item])} />
+        <PackageSummary item={item} name={await namesFor(guest, [item])} />
         {problem ? (
           <div class="problem" role="alert">
             <p>{problem.message}</p>
@@ -270,6 +283,7 @@ export function guestPages(app: Hono<PortalEnv>, deps: AppDeps) {
     const session = signedIn(c);
     const [requests, packages] = await Promise.all([guestRequests(deps, session.guestEmail!), listPackages(deps.db)]);
     const packageName = (id: string) => packages.find((p) => p.id === id)?.name ?? id;
+    const name = nameOf(new Map((await findIdentities(deps.db, [...new Set(requests.flatMap((r) => r.approvers))])).map((p) => [p.employeeId, p])));
     const done = c.req.query('done');
     return render(
       c,
@@ -295,6 +309,8 @@ export function guestPages(app: Hono<PortalEnv>, deps: AppDeps) {
                   <>
                     <dt>Stage</dt>
                     <dd>{r.stage === 0 ? 'starting' : `${r.stage} of ${r.stageCount}`}</dd>
+                    <dt>Waiting for</dt>
+                    <dd>{r.approvers.length ? r.approvers.map(name).join(', ') : '—'}</dd>
                     <dt>Decision due</dt>
                     <dd>{when(r.stageDeadline)}</dd>
                   </>

@@ -148,7 +148,7 @@ describe('a guest in the portal', () => {
     const open = await page.content();
     expect(open).toContain('Contoso Ltd');
     expect(open).toContain('Partner space');
-    expect(open).toContain('sponsors');
+    expect(open).toContain('your sponsor Sina Sponsor');
     await check(page, 'guest-request-access');
     // A guest's session opens no employee page.
     expect((await page.request.get(`${base}/portal/access`)).status()).toBe(403);
@@ -165,6 +165,10 @@ describe('a guest in the portal', () => {
     expect(mine).toContain('Your request was sent');
     expect(mine).toContain('pending');
     const requestId = /data-request="(r[0-9a-f]{12})"/.exec(mine)![1]!;
+    await waitFor(async () => {
+      await page.reload();
+      return (await page.content()).includes('Sina Sponsor');
+    }, { timeoutMs: 30_000, intervalMs: 500, what: 'the sponsor shown as the approver' });
     await check(page, 'guest-requests');
 
     // The sponsor approves through the API.
