@@ -16,7 +16,7 @@ import { day, Grants, Layout, nameOf, render, spoken, when } from './render';
 // Request access, My access and Approvals: the pages of every signed-in employee, calling the
 // same services as the API's /v1/me routes.
 
-type Requestable = Awaited<ReturnType<typeof requestablePackages>>[number];
+export type Requestable = Awaited<ReturnType<typeof requestablePackages>>[number];
 
 const requestIdPattern = /^r[0-9a-f]{12}$/;
 const packageIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -41,7 +41,7 @@ async function me(deps: AppDeps, employeeId: string): Promise<IdentityRow> {
 }
 
 /** Display names for the people a package's stages name (an approver of type people is listed by employee id). */
-async function approverNames(deps: AppDeps, items: Requestable[]): Promise<(id: string) => string> {
+export async function approverNames(deps: AppDeps, items: Requestable[]): Promise<(id: string) => string> {
   const ids = items.flatMap((i) => i.policies.flatMap((p) => p.stages.flatMap((s) => s.approvers.flatMap((a) => a.split(', ')))));
   return nameOf(new Map((await findIdentities(deps.db, [...new Set(ids)])).map((p) => [p.employeeId, p])));
 }
@@ -68,7 +68,7 @@ function latestDay(lifetime: string, now: Date, timeZone: string): string | unde
 
 const lasts = (lifetime: string) => (lifetime === 'no end' ? 'until removed' : lifetime.startsWith('until ') ? lifetime : `${spoken(lifetime)} at most`);
 
-function PackageSummary({ item, name }: { item: Requestable; name: (employeeId: string) => string }) {
+export function PackageSummary({ item, name }: { item: Requestable; name: (employeeId: string) => string }) {
   return (
     <dl>
       <dt>Grants</dt>

@@ -16,7 +16,10 @@ import { csrfToken, sameToken, newSessionId, sessionIdHash, sessionStatus, worth
 
 export interface PortalCaller extends Caller {
   kind: SessionKind;
+  /** The employee the session acts as; empty for a guest, who acts as no employee. */
   employeeId: string;
+  /** A guest's mail address: who they are, whether or not they are an identity yet. */
+  guestEmail?: string;
   /** The session's CSRF token, for the forms of the page. */
   csrf: string;
   idHash: string;
@@ -30,14 +33,19 @@ type Deps = Pick<AppDeps, 'db' | 'now' | 'config'>;
 export const cookieNames = (publicUrl: string) => {
   const secure = !isLoopbackHttp(publicUrl);
   // __Host- cookies must be Secure, path /, without a domain: no subdomain can set or read them.
-  return { secure, session: secure ? '__Host-tenure_session' : 'tenure_session', signIn: secure ? '__Secure-tenure_sign_in' : 'tenure_sign_in' };
+  return {
+    secure,
+    session: secure ? '__Host-tenure_session' : 'tenure_session',
+    signIn: secure ? '__Secure-tenure_sign_in' : 'tenure_sign_in',
+    guestSignIn: secure ? '__Secure-tenure_guest_sign_in' : 'tenure_guest_sign_in',
+  };
 };
 
 /** Stores a new session and sets its cookie. */
-export async function openSession(deps: Deps, c: Context, person: { kind: SessionKind; identityId: string; subject?: string; scopes: Scope[] }): Promise<void> {
+export async function openSession(deps: Deps, c: Context, person: { kind: SessionKind; identityId: string; subject?: string; scopes: Scope[]; lifetimeMs?: number }): Promise<void> {
   const id = newSessionId();
   const now = deps.now();
-  const { sessionLifetimeMs } = deps.config.portal;
+  const sessionLifetimeMs = Math.min(person.lifetimeMs ?? Infinity, deps.config.portal.sessionLifetimeMs);
   await insertPortalSession(deps.db, { idHash: sessionIdHash(id)!, kind: person.kind, identityId: person.identityId, subject: person.subject ?? null, scopes: person.scopes, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + sessionLifetimeMs) });
   const names = cookieNames(deps.config.api.publicUrl);
   setCookie(c, names.session, id, { path: '/', httpOnly: true, secure: names.secure, sameSite: 'Lax', maxAge: Math.floor(sessionLifetimeMs / 1000) });
@@ -62,7 +70,9 @@ export function loadSession(deps: Deps) {
     if (row && id) {
       if (sessionStatus(row, now, deps.config.portal.idleTimeoutMs) === 'live') {
         if (worthTouching(row.lastSeenAt, now)) await touchPortalSession(deps.db, row.idHash, now);
-        session = { kind: row.kind, employeeId: row.identityId, scopes: row.scopes, csrf: csrfToken(id), idHash: row.idHash };
+        // A guest session's identity is the guest's mail address (they may not be an identity yet).
+        const guest = row.kind === 'guest';
+        session = { kind: row.kind, employeeId: guest ? '' : row.identityId, guestEmail: guest ? row.identityId : undefined, scopes: row.scopes, csrf: csrfToken(id), idHash: row.idHash };
       } else {
         await deletePortalSession(deps.db, row.idHash);
       }
@@ -77,7 +87,9 @@ export function loadSession(deps: Deps) {
 /** Only a signed-in person passes: a page sends the browser to sign in (and back), a form post is refused. */
 export const requireSignIn = createMiddleware<PortalEnv>(async (c, next) => {
   if (!c.get('session')) {
-    if (c.req.method === 'GET') return c.redirect(`/portal/sign-in?returnTo=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+    const path = new URL(c.req.url).pathname;
+    // A guest's pages send them to the guests' sign-in, which has no way back to another page.
+    if (c.req.method === 'GET') return c.redirect(path.startsWith('/portal/guest/') ? '/portal/guest' : `/portal/sign-in?returnTo=${encodeURIComponent(path)}`, 303);
     throw new ApiError(401, 'unauthenticated', 'Your sign-in has ended. Sign in again and repeat what you did.');
   }
   await next();
@@ -91,6 +103,12 @@ export function requirePortalScope(scope: Scope) {
   });
 }
 
+/** Only a guest's session passes: an employee's session is not a guest, whatever its scopes. */
+export const requireGuest = createMiddleware<PortalEnv>(async (c, next) => {
+  if (c.get('session')?.kind !== 'guest') throw new ApiError(403, 'forbidden', 'These pages are for guests from partner organisations. Your sign-in is not a guest’s.');
+  await next();
+});
+
 export const signedIn = (c: Context<PortalEnv>): PortalCaller => c.get('session')!;
 
 export const maxFormBytes = 16 * 1024;
@@ -100,12 +118,17 @@ export const maxFormBytes = 16 * 1024;
  * from), carrying the session's CSRF token. The parsed fields are kept for the handler.
  */
 export const checkForm = createMiddleware<PortalEnv>(async (c, next) => {
+  await checkFormOf(c, signedIn(c).csrf);
+  await next();
+});
+
+/** The checks of `checkForm` against a given token: a form before any session (the guests' sign-in) has one of its own. */
+export async function checkFormOf(c: Context<PortalEnv>, csrf: string | undefined): Promise<void> {
   const origin = c.req.header('origin');
   if (origin !== undefined && origin !== c.get('publicOrigin') && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'cross_origin', 'This form was sent from another site, so it was refused.');
   c.set('form', await readForm(c));
-  if (!sameToken(signedIn(c).csrf, c.get('form').csrf)) throw new ApiError(403, 'csrf', 'This form has expired or did not come from this site. Open the page again and repeat what you did.', [{ path: 'csrf', message: 'missing or wrong' }]);
-  await next();
-});
+  if (!csrf || !sameToken(csrf, c.get('form').csrf)) throw new ApiError(403, 'csrf', 'This form has expired or did not come from this site. Open the page again and repeat what you did.', [{ path: 'csrf', message: 'missing or wrong' }]);
+}
 
 /** A urlencoded or multipart form as plain fields; anything else is a 400 naming the body. */
 export async function readForm(c: Context): Promise<Record<string, string>> {

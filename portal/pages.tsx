@@ -6,6 +6,7 @@ import { ApiError } from '../api/errors';
 import { unreachableDependency } from '../api/unavailable';
 import { accessPages } from './access-pages';
 import { loadSession, maxFormBytes, requireSignIn, type PortalEnv } from './context';
+import { guestPages, guestSignInPages } from './guest-pages';
 import { peoplePages } from './people-pages';
 import { reviewPages } from './review-pages';
 import { errorPage } from './render';
@@ -57,8 +58,10 @@ export function portalPages(deps: AppDeps) {
   app.use('/portal/*', loadSession(deps));
   app.use('/portal/*', formLimit);
   signInPages(app, deps);
+  guestSignInPages(app, deps);
 
   app.use('/portal/*', requireSignIn);
+  guestPages(app, deps);
   accessPages(app, deps);
   reviewPages(app, deps);
   peoplePages(app, deps);

@@ -7,9 +7,16 @@ import type { PortalCaller } from './context';
 // The one layout of Tenure's pages: a header with the places a person may go, a main landmark
 // with the page's heading, and the stylesheet shipped in portal/assets. No script anywhere.
 
-type Place = 'request' | 'access' | 'approvals' | 'reviews' | 'people';
+type Place = 'request' | 'access' | 'approvals' | 'reviews' | 'people' | 'guest-request' | 'guest-requests';
 
-function Navigation({ session, active }: { session: PortalCaller; active?: Place }) {
+/** Where a person may go: a guest has their own two pages, an employee the rest. */
+function placesOf(session: PortalCaller): [Place, string, string][] {
+  if (session.kind === 'guest') {
+    return [
+      ['guest-request', '/portal/guest/request', 'Request access'],
+      ['guest-requests', '/portal/guest/requests', 'My requests'],
+    ];
+  }
   const places: [Place, string, string][] = [
     ['request', '/portal/request', 'Request access'],
     ['access', '/portal/access', 'My access'],
@@ -17,6 +24,11 @@ function Navigation({ session, active }: { session: PortalCaller; active?: Place
     ['reviews', '/portal/reviews', 'Reviews'],
   ];
   if (hasScope(session, 'identities:read')) places.push(['people', '/portal/people', 'People']);
+  return places;
+}
+
+function Navigation({ session, active }: { session: PortalCaller; active?: Place }) {
+  const places = placesOf(session);
   return (
     <>
       <nav aria-label="Main">

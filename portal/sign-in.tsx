@@ -34,7 +34,8 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
   const notSetUp = () => new ApiError(404, 'not_found', 'Sign-in to the portal is not set up on this installation (portal.issuer).');
 
   app.get('/portal', async (c) => {
-    if (c.get('session')) return c.redirect('/portal/request', 303);
+    const session = c.get('session');
+    if (session) return c.redirect(session.kind === 'guest' ? '/portal/guest/request' : '/portal/request', 303);
     return render(
       c,
       <Layout title="Sign in to Tenure" notice={c.req.query('done') === 'signed-out' ? 'You are signed out.' : undefined}>
@@ -48,6 +49,11 @@ export function signInPages(app: Hono<PortalEnv>, deps: AppDeps) {
         ) : (
           <p>Sign-in is not set up on this installation yet.</p>
         )}
+        <h2>Guests</h2>
+        <p>From a partner organisation? We mail you a code; no password needed.</p>
+        <p>
+          <a href="/portal/guest">Guests: sign in with your email</a>
+        </p>
       </Layout>,
     );
   });

@@ -6,14 +6,14 @@ const at = () => timestamp({ withTimezone: true, mode: 'date' });
 /**
  * A signed-in person in the portal. The cookie carries a random id; only its SHA-256 is stored,
  * so a copy of this table signs nobody in. A session belongs to an employee (signed in at the
- * organisation's provider) or, later, a guest.
+ * organisation's provider) or a guest (signed in by a mailed code).
  */
 export const portalSessions = pgTable(
   'portal_sessions',
   {
     idHash: text().primaryKey(),
     kind: text().$type<'employee' | 'guest'>().notNull(),
-    /** The identity the session acts as (an employee id). */
+    /** Who the session acts as: an employee id, or a guest's mail address (a guest may not be an identity yet). */
     identityId: text().notNull(),
     /** The provider's subject (`sub`), for the trail. */
     subject: text(),

@@ -11,11 +11,12 @@ export interface TestSession {
   idHash: string;
 }
 
-export async function portalSession(db: Db, employeeId: string, scopes: Scope[], options: { now?: Date; lifetimeMs?: number } = {}): Promise<TestSession> {
+/** A session acting as `identityId`: an employee id, or (kind guest) a guest's mail address. */
+export async function portalSession(db: Db, identityId: string, scopes: Scope[], options: { now?: Date; lifetimeMs?: number; kind?: 'employee' | 'guest' } = {}): Promise<TestSession> {
   const id = newSessionId();
   const now = options.now ?? new Date();
   const idHash = sessionIdHash(id)!;
-  await insertPortalSession(db, { idHash, kind: 'employee', identityId: employeeId, scopes, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + (options.lifetimeMs ?? 3_600_000)) });
+  await insertPortalSession(db, { idHash, kind: options.kind ?? 'employee', identityId, scopes, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + (options.lifetimeMs ?? 3_600_000)) });
   return { cookie: `tenure_session=${id}`, csrf: csrfToken(id), idHash };
 }
 

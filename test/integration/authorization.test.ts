@@ -13,10 +13,12 @@ import { formBody, portalSession } from '../helpers/portal';
 /**
  * `person`: a self-service key bound to a person (an unbound key, even an admin one, acts as nobody).
  * `portal:…`: a page or form of the portal, for a session with that scope (`portal:signed-in`: any session);
- * `portal:public`: the sign-in pages. API keys do not open the portal, and sessions do not open the API.
+ * `portal:public`: the sign-in pages; `portal:sign-in-form`: the guests' sign-in forms, refused (403) to anyone without
+ * the token of the sign-in page (guests.test / the browser test send it); `portal:guest`: a guest's own pages, for a
+ * guest's session only. API keys do not open the portal, and sessions do not open the API.
  * `guest`: a guest ticket, never an API key or a session.
  */
-type Access = Scope | 'public' | 'signature' | 'person' | 'guest' | 'portal:public' | 'portal:signed-in' | `portal:${Scope}`;
+type Access = Scope | 'public' | 'signature' | 'person' | 'guest' | 'portal:public' | 'portal:sign-in-form' | 'portal:signed-in' | 'portal:guest' | `portal:${Scope}`;
 
 /** Who may call each route (Hono's path syntax, as the router lists it). */
 const decided: Record<string, Access> = {
@@ -120,6 +122,13 @@ const decided: Record<string, Access> = {
   'GET /portal': 'portal:public',
   'GET /portal/sign-in': 'portal:public',
   'GET /portal/callback': 'portal:public',
+  'GET /portal/guest': 'portal:public',
+  'POST /portal/guest': 'portal:sign-in-form',
+  'POST /portal/guest/code': 'portal:sign-in-form',
+  'GET /portal/guest/request': 'portal:guest',
+  'GET /portal/guest/request/:packageId': 'portal:guest',
+  'POST /portal/guest/request/:packageId': 'portal:guest',
+  'GET /portal/guest/requests': 'portal:guest',
   'POST /portal/sign-out': 'portal:signed-in',
   'GET /portal/*': 'portal:signed-in',
   'GET /portal/request': 'portal:self-service',
@@ -159,7 +168,10 @@ function routeTable(): string[] {
 
 const concrete = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => samples[name] ?? name).replace(/\*$/, 'no-such-page');
 
-type Credential = { authorization: string } | { role: PortalRole } | { cookie: string };
+/** The portal's roles: the employees' (by their scopes) and a guest signed in by a mailed code (no scopes). */
+type Role = PortalRole | 'guest';
+
+type Credential = { authorization: string } | { role: Role } | { cookie: string };
 
 let address = 0;
 async function ask(route: string, credential?: Credential) {
@@ -171,7 +183,7 @@ async function ask(route: string, credential?: Credential) {
   if (credential && 'cookie' in credential) headers.cookie = credential.cookie;
   if (credential && 'role' in credential) {
     // A fresh session each time (signing out ends one), and its CSRF token in every form: what is judged is the scope.
-    const session = await portalSession(env.db, 'E-AUTHZ-ME', scopesOf(credential.role));
+    const session = credential.role === 'guest' ? await portalSession(env.db, 'authz@nowhere.test', [], { kind: 'guest' }) : await portalSession(env.db, 'E-AUTHZ-ME', scopesOf(credential.role));
     headers.cookie = session.cookie;
     if (body !== undefined) body = formBody({ csrf: session.csrf });
   }
@@ -179,20 +191,23 @@ async function ask(route: string, credential?: Credential) {
   address++;
   const res = await env.app.request(concrete(path), { method, headers, body }, { incoming: { socket: { remoteAddress: `10.9.${address >> 8}.${address & 255}` } } });
   await res.arrayBuffer();
-  // The portal sends a browser without a session to sign in.
-  const toSignIn = res.status === 303 && (res.headers.get('location') ?? '').startsWith('/portal/sign-in');
+  // The portal sends a browser without a session to sign in (a guest's page: to the guests' sign-in).
+  const location = res.headers.get('location') ?? '';
+  const toSignIn = res.status === 303 && (location.startsWith('/portal/sign-in') || (path.startsWith('/portal/guest/') && location === '/portal/guest'));
   return { status: res.status, toSignIn };
 }
 
 /** What a credential may expect of a route. */
-function expectation(access: Access, who: { key?: Scope; role?: PortalRole; guest?: true }): 'allowed' | 'unauthenticated' | 'forbidden' {
+function expectation(access: Access, who: { key?: Scope; role?: Role; guest?: true }): 'allowed' | 'unauthenticated' | 'forbidden' {
   if (access === 'public' || access === 'signature' || access === 'portal:public') return 'allowed';
+  if (access === 'portal:sign-in-form') return 'forbidden';
   // A guest ticket opens the guest routes and nothing else; nothing else opens them.
   if (access === 'guest') return who.guest ? 'allowed' : 'unauthenticated';
   if (who.guest) return 'unauthenticated';
   if (access.startsWith('portal:')) {
     if (!who.role) return 'unauthenticated';
     if (access === 'portal:signed-in') return 'allowed';
+    if (access === 'portal:guest' || who.role === 'guest') return access === 'portal:guest' && who.role === 'guest' ? 'allowed' : 'forbidden';
     const scope = access.slice('portal:'.length) as Scope;
     return scopesOf(who.role).some((s) => s === scope || s === 'admin') ? 'allowed' : 'forbidden';
   }
@@ -208,19 +223,19 @@ describe('authorization matrix', () => {
     expect(Object.keys(decided).filter((route) => !routes.includes(route)), 'decisions for routes that do not exist').toEqual([]);
   });
 
-  it('answers every route × {no key, bad key, a guest ticket, each scope, each portal role} as the table says', async () => {
+  it('answers every route × {no key, bad key, a guest ticket, each scope, each portal role, a portal guest} as the table says', async () => {
     const mismatches: string[] = [];
     const bad = `Bearer tnr_000000000000_${'x'.repeat(43)}`;
-    const roles: PortalRole[] = ['employee', 'operator', 'administrator'];
+    const roles: Role[] = ['employee', 'operator', 'administrator', 'guest'];
     for (const route of routeTable()) {
       const access = decided[route]!;
-      const credentials: [string, Credential | undefined, { key?: Scope; role?: PortalRole; guest?: true }][] = [
+      const credentials: [string, Credential | undefined, { key?: Scope; role?: Role; guest?: true }][] = [
         ['no key', undefined, {}],
         ['bad key', { authorization: bad }, {}],
         ['a guest ticket', { authorization: `Bearer ${ticket}` }, { guest: true }],
         ['a forged session cookie', { cookie: `tenure_session=${'A'.repeat(43)}` }, {}],
         ...[...keys].map(([scope, key]): [string, Credential, { key: Scope }] => [scope, { authorization: `Bearer ${key}` }, { key: scope }]),
-        ...roles.map((role): [string, Credential, { role: PortalRole }] => [`a portal ${role}`, { role }, { role }]),
+        ...roles.map((role): [string, Credential, { role: Role }] => [`a portal ${role}`, { role }, { role }]),
       ];
       for (const [who, credential, as] of credentials) {
         const expected = expectation(access, as);

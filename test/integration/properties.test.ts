@@ -21,6 +21,7 @@ import { fromSchema, hostileValue, mutated, pathValue } from '../helpers/arbitra
 import { workerRecord } from '../helpers/builders';
 import { startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
 import { portalSession, type TestSession } from '../helpers/portal';
+import { csrfToken } from '../../portal/session';
 import { seedIdentity, seedPass, seedWaitingExtensionRun } from '../helpers/seed';
 
 // Property-based: requests generated from each route's zod schemas plus hostile input, sent to
@@ -47,7 +48,7 @@ const log = pino(
 );
 
 let env: TestEnvironment;
-const known = { packageId: ['prop-pack'], employeeId: [] as string[], id: [] as string[], campaignId: [] as string[], itemId: [] as string[], runId: [] as string[], taskId: ['ticket', 'task-1'], name: ['ldap'], file: ['swagger-ui.css', 'swagger-ui-bundle.js'] };
+const known = { packageId: ['prop-pack', 'prop-guest-pack'], employeeId: [] as string[], id: [] as string[], campaignId: [] as string[], itemId: [] as string[], runId: [] as string[], taskId: ['ticket', 'task-1'], name: ['ldap'], file: ['swagger-ui.css', 'swagger-ui-bundle.js'] };
 let waiting: { runId: string; taskId: string };
 /** A self-service key acting as PROP-A, for the routes of a person. */
 let selfKey: string;
@@ -55,6 +56,10 @@ let selfKey: string;
 let guestTicket: string;
 /** PROP-A signed in to the portal as an operator, for the pages and forms of the portal. */
 let session: TestSession;
+/** guest@prop.test signed in to the portal, for a guest's pages and forms. */
+let guestSession: TestSession;
+/** The guests' sign-in forms' cookie and token (there is no session yet). */
+const guestSignIn = { value: 'P'.repeat(43), cookie: `tenure_guest_sign_in=${'P'.repeat(43)}`, csrf: csrfToken('P'.repeat(43)) };
 
 beforeAll(async () => {
   env = await startTestEnvironment({
@@ -112,6 +117,7 @@ async function refreshKnown() {
   await setDefinitionEnabled(env.db, 'prop-demand', true);
   // A fresh session for each route: fuzzing the sign-out form ends the one it was given.
   session = await portalSession(env.db, 'PROP-A', ['self-service', 'identities:read']);
+  guestSession = await portalSession(env.db, 'guest@prop.test', [], { kind: 'guest' });
   known.id = (await listDefinitions(env.db)).map((d) => d.id);
   known.runId = [...new Set([waiting.runId, ...(await listRuns(env.db, { limit: 20 })).map((r) => r.id)])];
   known.id.push(...(await listReviews(env.db)).map((r) => r.id));
@@ -180,6 +186,12 @@ function bodyFor(key: string, schema: z.ZodType | undefined): fc.Arbitrary<unkno
       return fc.oneof(fc.record({ email: guestEmails, code: fc.oneof(fc.stringMatching(/^[0-9]{8}$/), fc.string()) }), fromSchema(schema!));
     case 'POST /v1/guest/access-requests':
       return fc.oneof(mutated({ packageId: 'prop-guest-pack', justification: 'our project', givenName: 'Gita', familyName: 'Guest' }, schema!), fromSchema(schema!));
+    case 'POST /portal/guest':
+      return fc.record({ csrf: portalForm.map((f) => f.csrf ?? '(session)'), email: fc.oneof(guestEmails, formText), extra: formText }, { requiredKeys: [] });
+    case 'POST /portal/guest/code':
+      return fc.record({ csrf: portalForm.map((f) => f.csrf ?? '(session)'), email: fc.oneof(guestEmails, formText), code: fc.oneof(fc.stringMatching(/^[0-9]{8}$/), formText) }, { requiredKeys: [] });
+    case 'POST /portal/guest/request/{packageId}':
+      return fc.tuple(portalForm, fc.record({ givenName: fc.oneof(fc.constant('Gita'), formText), familyName: fc.oneof(fc.constant('Guest'), formText) }, { requiredKeys: [] })).map(([form, name]) => ({ ...form, ...name }));
     case 'POST /portal/sign-out':
     case 'POST /portal/request/{packageId}':
     case 'POST /portal/access/{id}/extend':
@@ -261,8 +273,12 @@ async function send(request: GeneratedRequest) {
   const headers = { ...request.headers };
   // The session is made per route (per request for the sign-out form, which ends it), after the requests are generated: put it in now.
   if (request.path === '/portal/sign-out') session = await portalSession(env.db, 'PROP-A', ['self-service', 'identities:read']);
-  if (headers.cookie === '(session)') headers.cookie = session.cookie;
-  const body = request.body?.replace('csrf=%28session%29', `csrf=${session.csrf}`);
+  // A guest's pages get a guest's session; the guests' sign-in forms the sign-in cookie and its token.
+  const guestPage = request.path.startsWith('/portal/guest/request');
+  const guestForm = !guestPage && request.path.startsWith('/portal/guest');
+  const as = guestForm ? guestSignIn : guestPage ? guestSession : session;
+  if (headers.cookie === '(session)') headers.cookie = as.cookie;
+  const body = request.body?.replace('csrf=%28session%29', `csrf=${as.csrf}`);
   if (request.signed) {
     const timestamp = String(Math.floor(Date.now() / 1000));
     headers['x-tenure-timestamp'] = timestamp;
@@ -345,7 +361,7 @@ const readRoutes = () => routesOf((r) => r.method === 'get');
 describe('generated requests against the real app', () => {
   it('covers the routes of the app: every write endpoint and every read route', () => {
     if (onlyRoutes) return;
-    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk', 'POST /v1/guest-sign-in', 'POST /v1/guest-sign-in/verify', 'POST /v1/guest/access-requests', 'POST /v1/connected-organisations', 'PUT /v1/connected-organisations/{id}', 'POST /portal/request/{packageId}', 'POST /portal/approvals/{id}', 'POST /portal/access/{id}/extend', 'POST /portal/access/{id}/remove', 'POST /portal/sign-out']));
+    expect(writeRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual(expect.arrayContaining(['PUT /v1/workers/{employeeId}', 'POST /v1/me/access-requests', 'POST /v1/access-requests/{id}/decision', 'POST /v1/access-reviews', 'POST /v1/me/reviews/{campaignId}/items/{itemId}/decision', 'POST /v1/me/reviews/{campaignId}/bulk', 'POST /v1/guest-sign-in', 'POST /v1/guest-sign-in/verify', 'POST /v1/guest/access-requests', 'POST /v1/connected-organisations', 'PUT /v1/connected-organisations/{id}', 'POST /portal/request/{packageId}', 'POST /portal/approvals/{id}', 'POST /portal/access/{id}/extend', 'POST /portal/access/{id}/remove', 'POST /portal/sign-out', 'POST /portal/guest', 'POST /portal/guest/code', 'POST /portal/guest/request/{packageId}']));
     expect(readRoutes().map((r) => r.path)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v1/identities', '/openapi.json', '/docs', '/docs/assets/{file}']));
   });
 

@@ -91,7 +91,7 @@ describe('roles and scopes', () => {
 
 describe('cookies and the provider', () => {
   it('are Secure except over plain HTTP on this machine', () => {
-    expect(cookieNames('https://tenure.acme.org')).toEqual({ secure: true, session: '__Host-tenure_session', signIn: '__Secure-tenure_sign_in' });
+    expect(cookieNames('https://tenure.acme.org')).toEqual({ secure: true, session: '__Host-tenure_session', signIn: '__Secure-tenure_sign_in', guestSignIn: '__Secure-tenure_guest_sign_in' });
     expect(cookieNames('http://tenure.acme.org').secure).toBe(true);
     expect(cookieNames('http://localhost:3000').secure).toBe(false);
     expect(cookieNames('http://127.0.0.1:3000').secure).toBe(false);
@@ -128,6 +128,15 @@ describe('the layout', () => {
     expect(page).toContain('name="csrf" value="tok&quot;en"');
     expect(page).toContain('aria-current="page"');
     expect(page).not.toContain('/portal/people');
+  });
+
+  it('shows a guest their two pages and none of an employee’s; a guest’s session passes no scope', async () => {
+    const guest = { kind: 'guest' as const, employeeId: '', guestEmail: 'gita@contoso.test', scopes: [], csrf: 't', idHash: 'h' };
+    const page = String(await (<Layout title="Request access" session={guest} active="guest-request" />).toString());
+    expect(page).toContain('href="/portal/guest/request"');
+    expect(page).toContain('href="/portal/guest/requests"');
+    for (const place of ['/portal/request"', '/portal/access', '/portal/approvals', '/portal/reviews', '/portal/people']) expect(page).not.toContain(place);
+    for (const scope of ['self-service', 'identities:read', 'admin'] as const) expect(() => authorize(guest, scope)).toThrow(/lacks the scope/);
   });
 });
 
