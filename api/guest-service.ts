@@ -11,7 +11,7 @@ import {
   findOrganisationByDomain,
   guestTicketHash,
   insertTicket,
-  latestSentCode,
+  latestCode,
   proposeOrganisation,
   useCode,
   findTicketEmail,
@@ -98,7 +98,7 @@ export async function verifyGuestCode(deps: AppDeps, input: { email: string; cod
     await recordFailedAuthentication(deps.db, input.client, limit, now);
     return invalidCode();
   };
-  const row = await latestSentCode(deps.db, input.email);
+  const row = await latestCode(deps.db, input.email);
   if (!row) throw await refuse();
   const verdict = judgeCode(
     { expiresAt: row.expiresAt.getTime(), usedAt: row.usedAt?.getTime(), lockedAt: row.lockedAt?.getTime(), attempts: row.attempts },

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { canonicalJson } from '../../domain/canonical-json';
 import type { ConnectedOrganisation } from '../../domain/connected-organisations';
 import type { DbOrTx } from '../client';
@@ -157,12 +157,16 @@ export async function markCodeSent(db: DbOrTx, id: string, email: string, now: D
   });
 }
 
-/** The newest code mailed to this address (used, locked or expired ones included: the caller judges). */
-export async function latestSentCode(db: DbOrTx, email: string): Promise<GuestCodeRow | undefined> {
+/**
+ * The newest code made for this address (used, locked or expired ones included: the caller
+ * judges). Not only mailed ones: the mail can reach the guest before its send is marked, and a
+ * code nobody was mailed is as unguessable as any other.
+ */
+export async function latestCode(db: DbOrTx, email: string): Promise<GuestCodeRow | undefined> {
   const [row] = await db
     .select()
     .from(guestSignInCodes)
-    .where(and(eq(guestSignInCodes.email, email), isNotNull(guestSignInCodes.sentAt)))
+    .where(eq(guestSignInCodes.email, email))
     .orderBy(desc(guestSignInCodes.createdAt))
     .limit(1);
   return row;
