@@ -2,6 +2,7 @@
 FROM node:20-bookworm-slim AS base
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/patch-postgres.mjs scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 

@@ -26,6 +26,9 @@ if (!packagesAreCurrent()) {
   if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) process.exit(1);
 }
 
+// Also after an install that skipped the postinstall script (npm 11 without approval).
+if (run(process.execPath, [join('scripts', 'patch-postgres.mjs')]) !== 0) process.exit(1);
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'dev') {
   process.exit(run(bin('tsx'), [join('scripts', 'dev.ts'), ...rest]));
