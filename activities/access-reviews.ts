@@ -249,20 +249,24 @@ export function createAccessReviewActivities(deps: AccessReviewDeps) {
       const now = deps.now();
       const actor = `review:${input.campaignId}`;
       const page = await deniedUnapplied(db, input.campaignId, applyPageSize);
+      // Each removal first, then each person told, and only then the items marked applied: a
+      // worker that dies in between finds the items again, and tells their people again.
       const touched = new Set<string>();
+      const effects: string[] = [];
       for (const item of page) {
         const assignment = await findAssignment(db, item.assignmentId);
         let effect: string;
         if (!assignment) effect = 'already gone';
-        else if (assignment.status === 'ended') effect = assignment.endedBy === actor ? 'removed' : `already ended (${assignment.endReason ?? 'ended'})`;
-        else if (assignment.source === 'auto') effect = `kept: granted by the rule of policy ${assignment.policyId}; change the rule to remove it`;
+        else if (assignment.status === 'ended') {
+          effect = assignment.endedBy === actor ? 'removed' : `already ended (${assignment.endReason ?? 'ended'})`;
+          if (assignment.endedBy === actor) touched.add(item.employeeId);
+        } else if (assignment.source === 'auto') effect = `kept: granted by the rule of policy ${assignment.policyId}; change the rule to remove it`;
         else {
           const ended = await removeAssignment(db, assignment.id, { by: actor, reason: `denied in access review ${input.campaignId} (item ${item.id}${item.decidedBy ? `, by ${item.decidedBy}` : ', by the review’s default'})`, now, cause: { actor, workflowId: input.campaignId, key: `${input.campaignId}:item:${item.id}` } });
           effect = ended ? 'removed' : 'already ended';
           touched.add(item.employeeId);
         }
-        await appendAuditEvents(db, [{ employeeId: item.employeeId, kind: 'review.applied', actor, system: 'access', summary: `review ${input.campaignId}: ${item.packageId} denied (${item.outcomeBy === 'default' ? 'by default' : `by ${item.decidedBy}`}); effect: ${effect}`, details: { campaignId: input.campaignId, itemId: item.id, assignmentId: item.assignmentId, effect, appliedBy: input.by }, workflowId: input.campaignId, idempotencyKey: `${input.campaignId}:item:${item.id}:applied` }]);
-        await markItemApplied(db, item.id, effect, now);
+        effects.push(effect);
       }
       for (const employeeId of touched) {
         try {
@@ -271,6 +275,11 @@ export function createAccessReviewActivities(deps: AccessReviewDeps) {
           // A person without a running workflow holds no groups to drop.
           if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
         }
+      }
+      for (const [i, item] of page.entries()) {
+        const effect = effects[i]!;
+        await appendAuditEvents(db, [{ employeeId: item.employeeId, kind: 'review.applied', actor, system: 'access', summary: `review ${input.campaignId}: ${item.packageId} denied (${item.outcomeBy === 'default' ? 'by default' : `by ${item.decidedBy}`}); effect: ${effect}`, details: { campaignId: input.campaignId, itemId: item.id, assignmentId: item.assignmentId, effect, appliedBy: input.by }, workflowId: input.campaignId, idempotencyKey: `${input.campaignId}:item:${item.id}:applied` }]);
+        await markItemApplied(db, item.id, effect, now);
       }
       if (page.length < applyPageSize) await markKept(db, input.campaignId, now);
       return { applied: page.length, done: page.length < applyPageSize };
