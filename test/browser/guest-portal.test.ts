@@ -1,17 +1,14 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/api-keys';
 import { saveCatalog, savePackage } from '../../db/queries/access';
 import { validatePackage } from '../../domain/access-packages';
-import { ensureDebianPackages } from '../../scripts/debian';
 import { freePort } from '../../scripts/ports';
 import { accessRequestStateQuery, accessRequestWorkflowId } from '../../workflows/messages';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
 import { isLocked, ldapAdmin, startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { checkPage, heading, launchChromium, phone as phoneContext } from '../helpers/browser';
 import { startSmtpSink } from '../helpers/smtp';
 
 // A guest from a connected organisation in Debian's Chromium, against the real app on a port,
@@ -20,8 +17,6 @@ import { startSmtpSink } from '../helpers/smtp';
 // the assignment's 25 seconds end, the guest is blocked, and deleted 20 seconds later. Every new
 // page passes axe-core (no serious or critical violation) and is photographed 390 px wide.
 
-const screenshots = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const codeLifetimeSeconds = 15;
 const guestEmail = 'gita@contoso.test';
 
@@ -63,12 +58,7 @@ beforeAll(async () => {
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   await savePackage(env.db, result.accessPackage, { source: 'test', actor: 'test' });
 
-  ensureDebianPackages(['chromium'], '/usr/bin/chromium');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  mkdirSync(screenshots, { recursive: true });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -78,18 +68,7 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-/** A phone-sized browser of its own; CSP is bypassed only so the test can inject axe-core. */
-const phone = () => browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
-
-/** axe-core finds no serious or critical violation; the page is photographed 390 px wide. */
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  const violations = (await page.evaluate(`axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`)) as { id: string; impact: string }[];
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), `axe on ${name}`).toEqual([]);
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
-const heading = async (page: Page) => (await page.locator('h1').textContent())?.trim();
+const phone = () => phoneContext(browser);
 
 const codeMails = () => smtp.to(guestEmail).filter((m) => m.subject.startsWith('Your sign-in code'));
 
@@ -98,7 +77,7 @@ async function askForCode(page: Page, screenshot?: string): Promise<string> {
   const before = codeMails().length;
   await page.goto(`${base}/portal/guest`);
   expect(await heading(page)).toBe('Sign in as a guest');
-  if (screenshot) await check(page, screenshot);
+  if (screenshot) await checkPage(page, screenshot);
   await page.getByRole('textbox', { name: 'Your work email' }).fill(guestEmail);
   await page.getByRole('button', { name: 'Mail me a code' }).click();
   expect(await heading(page)).toBe('We mailed you a code');
@@ -128,12 +107,12 @@ describe('a guest in the portal', () => {
 
     // A code past its minutes is refused with a plain message, and signs nobody in.
     const stale = await askForCode(page, 'guest-sign-in');
-    await check(page, 'guest-code');
+    await checkPage(page, 'guest-code');
     await new Promise((resolve) => setTimeout(resolve, (codeLifetimeSeconds + 1) * 1000));
     await enterCode(page, stale);
     expect(await heading(page)).toBe('We mailed you a code');
     expect(await page.getByRole('alert').textContent()).toContain('That code is wrong, used already or expired');
-    await check(page, 'guest-code-refused');
+    await checkPage(page, 'guest-code-refused');
     await page.goto(`${base}/portal/guest/request`);
     expect(new URL(page.url()).pathname).toBe('/portal/guest');
 
@@ -149,13 +128,13 @@ describe('a guest in the portal', () => {
     expect(open).toContain('Contoso Ltd');
     expect(open).toContain('Partner space');
     expect(open).toContain('your sponsor Sina Sponsor');
-    await check(page, 'guest-request-access');
+    await checkPage(page, 'guest-request-access');
     // A guest's session opens no employee page.
     expect((await page.request.get(`${base}/portal/access`)).status()).toBe(403);
 
     await page.getByRole('link', { name: 'Request Partner space' }).click();
     expect(await heading(page)).toBe('Request Partner space');
-    await check(page, 'guest-request-form');
+    await checkPage(page, 'guest-request-form');
     await page.getByRole('textbox', { name: 'Given name' }).fill('Gita');
     await page.getByRole('textbox', { name: 'Family name' }).fill('Gast');
     await page.getByRole('textbox', { name: /Why you need it/ }).fill('The joint launch project');
@@ -169,7 +148,7 @@ describe('a guest in the portal', () => {
       await page.reload();
       return (await page.content()).includes('Sina Sponsor');
     }, { timeoutMs: 30_000, intervalMs: 500, what: 'the sponsor shown as the approver' });
-    await check(page, 'guest-requests');
+    await checkPage(page, 'guest-requests');
 
     // The sponsor approves through the API.
     await waitFor(async () => {

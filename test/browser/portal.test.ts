@@ -1,16 +1,13 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCatalog, savePackage } from '../../db/queries/access';
 import { validatePackage } from '../../domain/access-packages';
-import { ensureDebianPackages } from '../../scripts/debian';
 import { startOidcProvider, type DemoPerson, type RunningOidcProvider } from '../../scripts/oidc-provider';
 import { freePort } from '../../scripts/ports';
 import { newEmployeeId, workerRecord } from '../helpers/builders';
 import { ldapAdmin, startTestEnvironment, waitFor, type TestEnvironment } from '../helpers/environment';
+import { checkPage, heading, launchChromium, phone as phoneContext } from '../helpers/browser';
 import { startSmtpSink } from '../helpers/smtp';
 
 // The portal in Debian's Chromium, against the real app on a port, a real OpenID provider
@@ -19,8 +16,6 @@ import { startSmtpSink } from '../helpers/smtp';
 // and approves from Approvals; the access shows in My access and the LDAP group has the member.
 // Every page passes axe-core (no serious or critical violation) and is photographed 390 px wide.
 
-const screenshots = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const clientSecret = 'browser-test-client-secret';
 
 let env: TestEnvironment;
@@ -80,12 +75,7 @@ beforeAll(async () => {
   // The requester already holds Payments — create, so Payments — approve is a conflict.
   expect((await env.request('POST', '/v1/access-assignments', { employeeId: ids.requester, packageId: 'payments', reason: 'accounts payable' })).status).toBe(201);
 
-  ensureDebianPackages(['chromium'], '/usr/bin/chromium');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  mkdirSync(screenshots, { recursive: true });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -96,26 +86,14 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-/** A phone-sized browser of its own; CSP is bypassed only so the test can inject axe-core. */
-const phone = () => browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
-
-/** axe-core finds no serious or critical violation; the page is photographed 390 px wide. */
-async function check(page: Page, name: string) {
-  await page.addScriptTag({ content: axeSource });
-  // Run in the page (a string, as the test's own types know no DOM).
-  const violations = (await page.evaluate(`axe.run(document).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })))`)) as { id: string; impact: string }[];
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), `axe on ${name}`).toEqual([]);
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
-const heading = async (page: Page) => (await page.locator('h1').textContent())?.trim();
+const phone = () => phoneContext(browser);
 
 /** Signs in through the provider's own login and consent pages. */
 async function signIn(context: BrowserContext, login: string, path = '/portal'): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${base}${path}`);
   if (path === '/portal') {
-    await check(page, 'sign-in');
+    await checkPage(page, 'sign-in');
     await page.getByRole('link', { name: 'Sign in with your organisation account' }).click();
   }
   await page.waitForURL((url) => url.href.startsWith(provider.issuer));
@@ -162,16 +140,16 @@ describe('the portal in a browser', () => {
     const content = await requesterPage.content();
     expect(content).toContain('Project X');
     expect(content).toContain('You cannot hold this next to what you have');
-    await check(requesterPage, 'request-access');
+    await checkPage(requesterPage, 'request-access');
 
     await requesterPage.goto(`${base}/portal/request/approvals`);
     expect(await requesterPage.content()).toContain('Separation of duties');
     expect(await requesterPage.getByRole('button', { name: 'Send request' }).count()).toBe(0);
-    await check(requesterPage, 'request-conflict');
+    await checkPage(requesterPage, 'request-conflict');
 
     await requesterPage.goto(`${base}/portal/request`);
     await requesterPage.getByRole('link', { name: 'Request Project X' }).click();
-    await check(requesterPage, 'request-form');
+    await checkPage(requesterPage, 'request-form');
     // Without the required reason the form says so and sends nothing.
     await requesterPage.getByRole('textbox', { name: /Why you need it/ }).evaluate((el) => el.removeAttribute('required'));
     await requesterPage.getByRole('button', { name: 'Send request' }).click();
@@ -184,7 +162,7 @@ describe('the portal in a browser', () => {
     expect(mine).toContain('pending');
     requestId = /data-request="(r[0-9a-f]{12})"/.exec(mine)![1]!;
     await reloadUntil(requesterPage, 'Manager Tester');
-    await check(requesterPage, 'my-access-pending');
+    await checkPage(requesterPage, 'my-access-pending');
   });
 
   it('lets the manager approve from the mail link without signing in; the link works once', async () => {
@@ -193,7 +171,7 @@ describe('the portal in a browser', () => {
     const page = await context.newPage();
     await page.goto(link);
     expect(await page.content()).toContain('I join project X next week');
-    await check(page, 'approval-link');
+    await checkPage(page, 'approval-link');
     await page.getByRole('textbox', { name: /Your reason/ }).fill('fine by me');
     await page.getByRole('button', { name: 'Approve' }).click();
     expect(await heading(page)).toBe('Approved');
@@ -201,7 +179,7 @@ describe('the portal in a browser', () => {
     const again = await page.goto(link);
     expect(again!.status()).toBe(410);
     expect(await heading(page)).toBe('This link was already used');
-    await check(page, 'approval-link-used');
+    await checkPage(page, 'approval-link-used');
     const replay = await context.request.post(link, { form: { decision: 'deny' } });
     expect(replay.status()).toBe(410);
     await context.close();
@@ -216,7 +194,7 @@ describe('the portal in a browser', () => {
     expect(content).toContain('Earlier decisions');
     expect(content).toContain('fine by me');
     expect(content).toContain('no conflict with what the person holds');
-    await check(page, 'approvals');
+    await checkPage(page, 'approvals');
     const card = page.locator(`article[data-request="${requestId}"]`);
     await card.getByRole('textbox', { name: /Your reason/ }).fill('security ok');
     await card.getByRole('button', { name: 'Approve' }).click();
@@ -230,7 +208,7 @@ describe('the portal in a browser', () => {
     await requesterPage.goto(`${base}/portal/access`);
     await reloadUntil(requesterPage, 'approved');
     await waitFor(async () => (await requesterPage.reload(), (await requesterPage.locator('li.card h3', { hasText: 'Project X' }).count()) >= 2), { timeoutMs: 30_000, what: 'Project X held' });
-    await check(requesterPage, 'my-access');
+    await checkPage(requesterPage, 'my-access');
     const dn = (await env.entry(ids.requester!))!.dn;
     await waitFor(async () => (await members('project-x')).includes(dn), { timeoutMs: 30_000, what: 'the requester in cn=project-x' });
   });
@@ -243,7 +221,7 @@ describe('the portal in a browser', () => {
     const page = await signIn(context, 'manager', '/portal/reviews');
     await reloadUntil(page, 'Project X quarterly review');
     expect(await page.content()).toContain('Requester Tester: Project X');
-    await check(page, 'reviews');
+    await checkPage(page, 'reviews');
     await page.getByRole('button', { name: 'Keep' }).first().click();
     await page.waitForURL(`${base}/portal/reviews?done=decided`);
     expect(await page.content()).toContain('Your answer was recorded');
@@ -257,10 +235,10 @@ describe('the portal in a browser', () => {
     expect(content).toContain('Accounts');
     expect(content).toContain('Project X');
     expect(content).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/identity-${ids.requester}`);
-    await check(page, 'person-timeline');
+    await checkPage(page, 'person-timeline');
     await page.goto(`${base}/portal/people?q=Tester`);
     expect(await page.content()).toContain(ids.requester!);
-    await check(page, 'people-search');
+    await checkPage(page, 'people-search');
     await context.close();
   });
 
@@ -278,14 +256,14 @@ describe('the portal in a browser', () => {
     expect(await notMine.text()).toContain('This request does not wait for your decision');
     const operatorsOnly = await requesterPage.goto(`${base}/portal/people/${ids.manager}`);
     expect(operatorsOnly!.status()).toBe(403);
-    await check(requesterPage, 'forbidden');
+    await checkPage(requesterPage, 'forbidden');
   });
 
   it('tells someone who matches nobody so, and lets them in to nothing', async () => {
     const context = await phone();
     const page = await signIn(context, 'stranger');
     expect(await heading(page)).toBe('We could not find you');
-    await check(page, 'no-match');
+    await checkPage(page, 'no-match');
     expect((await context.cookies()).map((c) => c.name)).not.toContain('tenure_session');
     const mine = await context.request.get(`${base}/portal/access`, { maxRedirects: 0 });
     expect(mine.status()).toBe(303);
